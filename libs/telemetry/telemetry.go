@@ -1,0 +1,173 @@
+// Package telemetry sets up a service's OpenTelemetry metrics and the
+// Prometheus endpoint they are scraped from, and keeps the named counters the
+// admin API's GetStats reports from the same values the metrics export.
+package telemetry
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// Telemetry is one service's metrics.
+type Telemetry struct {
+	provider *sdkmetric.MeterProvider
+	meter    metric.Meter
+	registry *prometheus.Registry
+
+	mu       sync.Mutex
+	counters map[string]*Counter
+	gauges   map[string]*Gauge
+}
+
+// New creates the service's meter provider with a Prometheus exporter on a
+// registry of its own (so tests can run several services in one process).
+func New(service string) (*Telemetry, error) {
+	reg := prometheus.NewRegistry()
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithNamespace("sluice_"+service))
+	if err != nil {
+		return nil, err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
+	return &Telemetry{
+		provider: mp,
+		meter:    mp.Meter("github.com/sluice-io/sluice/" + service),
+		registry: reg,
+		counters: map[string]*Counter{},
+		gauges:   map[string]*Gauge{},
+	}, nil
+}
+
+// Meter is the service's OpenTelemetry meter, for histograms and the like.
+func (t *Telemetry) Meter() metric.Meter { return t.meter }
+
+// MeterProvider is the provider, for client plugins such as kotel.
+func (t *Telemetry) MeterProvider() metric.MeterProvider { return t.provider }
+
+// Counter is a monotonic count exported as an OpenTelemetry counter and
+// readable in-process for the admin API.
+type Counter struct{ v atomic.Int64 }
+
+// Add adds n.
+func (c *Counter) Add(n int64) { c.v.Add(n) }
+
+// Load returns the current value.
+func (c *Counter) Load() int64 { return c.v.Load() }
+
+// Gauge is a value that goes up and down (bytes in flight, lag).
+type Gauge struct{ v atomic.Int64 }
+
+// Add adds n (which may be negative).
+func (g *Gauge) Add(n int64) { g.v.Add(n) }
+
+// Set sets the value.
+func (g *Gauge) Set(n int64) { g.v.Store(n) }
+
+// Load returns the current value.
+func (g *Gauge) Load() int64 { return g.v.Load() }
+
+// Counter returns the counter named name, creating and exporting it on first
+// use. Names are snake_case; the exported metric is sluice_<service>_<name>_total.
+func (t *Telemetry) Counter(name, description string) *Counter {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c, ok := t.counters[name]; ok {
+		return c
+	}
+	c := &Counter{}
+	t.counters[name] = c
+	_, _ = t.meter.Int64ObservableCounter(name, metric.WithDescription(description),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(c.Load())
+			return nil
+		}))
+	return c
+}
+
+// Gauge returns the gauge named name, creating and exporting it on first use.
+func (t *Telemetry) Gauge(name, description string) *Gauge {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if g, ok := t.gauges[name]; ok {
+		return g
+	}
+	g := &Gauge{}
+	t.gauges[name] = g
+	_, _ = t.meter.Int64ObservableGauge(name, metric.WithDescription(description),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(g.Load())
+			return nil
+		}))
+	return g
+}
+
+// Snapshot returns every counter's and gauge's value by name.
+func (t *Telemetry) Snapshot() map[string]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make(map[string]int64, len(t.counters)+len(t.gauges))
+	for n, c := range t.counters {
+		out[n] = c.Load()
+	}
+	for n, g := range t.gauges {
+		out[n] = g.Load()
+	}
+	return out
+}
+
+// Names returns the counter names, sorted.
+func (t *Telemetry) Names() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	names := make([]string, 0, len(t.counters))
+	for n := range t.counters {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Handler serves the Prometheus exposition of the service's metrics.
+func (t *Telemetry) Handler() http.Handler {
+	return promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{})
+}
+
+// Serve serves /metrics on addr until ctx ends. An empty addr serves nothing.
+func (t *Telemetry) Serve(ctx context.Context, addr string) (net.Addr, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", t.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			_ = err
+		}
+	}()
+	return ln.Addr(), nil
+}
+
+// Shutdown flushes and stops the meter provider.
+func (t *Telemetry) Shutdown(ctx context.Context) error { return t.provider.Shutdown(ctx) }

@@ -1,0 +1,229 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-io/sluice/libs/bulktest"
+	"github.com/sluice-io/sluice/loadtest/gen"
+	"github.com/sluice-io/sluice/loadtest/stack"
+)
+
+// doc is the part of an indexed document the checks read.
+type doc struct {
+	URL struct {
+		Original string `json:"original"`
+	} `json:"url"`
+	HTTP struct {
+		Response struct {
+			StatusCode int `json:"status_code"`
+		} `json:"response"`
+	} `json:"http"`
+	Kubernetes struct {
+		Namespace string `json:"namespace"`
+		Pod       struct {
+			Name string `json:"name"`
+		} `json:"pod"`
+		Container struct {
+			Name string `json:"name"`
+		} `json:"container"`
+		Node struct {
+			Name string `json:"name"`
+		} `json:"node"`
+	} `json:"kubernetes"`
+	Container struct {
+		ID string `json:"id"`
+	} `json:"container"`
+	Timestamp string   `json:"@timestamp"`
+	Tags      []string `json:"tags"`
+}
+
+// tally checks that every generated line arrived exactly once, with its
+// Kubernetes fields and parsed fields.
+func tally(t *testing.T, docs map[string]json.RawMessage, pods []*gen.Pod) {
+	t.Helper()
+	seen := map[string]map[int64]int{}
+	for id, raw := range docs {
+		var d doc
+		if err := json.Unmarshal(raw, &d); err != nil {
+			t.Fatalf("document %s is not JSON: %v", id, err)
+		}
+		pod, seq, ok := gen.SeqFromURL(d.URL.Original)
+		if !ok {
+			t.Fatalf("document %s has no parsed url.original with a sequence (tags %v): %s", id, d.Tags, raw)
+		}
+		if want := d.Kubernetes.Namespace + "/" + d.Kubernetes.Pod.Name; want != pod {
+			t.Fatalf("document %s: kubernetes fields %q do not match the line's pod %q", id, want, pod)
+		}
+		if d.Kubernetes.Container.Name != "nginx" || d.Container.ID == "" || d.Kubernetes.Node.Name == "" {
+			t.Fatalf("document %s lacks container metadata: %s", id, raw)
+		}
+		if d.HTTP.Response.StatusCode == 0 || d.Timestamp == "" {
+			t.Fatalf("document %s lacks parsed fields: %s", id, raw)
+		}
+		if seen[pod] == nil {
+			seen[pod] = map[int64]int{}
+		}
+		seen[pod][seq]++
+	}
+	for _, p := range pods {
+		key := p.Namespace + "/" + p.Name
+		for s := int64(1); s <= p.Seq(); s++ {
+			switch n := seen[key][s]; n {
+			case 1:
+			case 0:
+				t.Errorf("%s line %d lost", key, s)
+			default:
+				t.Errorf("%s line %d indexed %d times", key, s, n)
+			}
+		}
+		if extra := int64(len(seen[key])) - p.Seq(); extra > 0 {
+			t.Errorf("%s: %d documents for lines never written", key, extra)
+		}
+	}
+}
+
+func newPods(t *testing.T, dir string, n int) []*gen.Pod {
+	t.Helper()
+	var pods []*gen.Pod
+	for i := 0; i < n; i++ {
+		p, err := gen.NewPod(dir, []string{"shop", "payments", "search"}[i%3], fmt.Sprintf("web-%d", i), "nginx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		pods = append(pods, p)
+	}
+	return pods
+}
+
+func writeAll(t *testing.T, pods []*gen.Pod, lines, chunk int) {
+	t.Helper()
+	for written := 0; written < lines; written += chunk {
+		for _, p := range pods {
+			if _, err := p.Write(chunk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func total(pods []*gen.Pod) int {
+	n := 0
+	for _, p := range pods {
+		n += int(p.Seq())
+	}
+	return n
+}
+
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (int, bool)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n, ok := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s (at %d)", timeout, what, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestPipelineExactlyOnce writes lines across several pods, runs shipper,
+// parsers and indexer on embedded Kafka into the bulk test server, kills
+// the indexer mid-stream (no drain, no commit) and restarts it, and checks
+// every line is indexed exactly once with its Kubernetes and parsed fields.
+func TestPipelineExactlyOnce(t *testing.T) {
+	es := bulktest.New(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := stack.Start(ctx, stack.Options{Dir: dir, SearchURL: es.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop()
+	pods := newPods(t, st.LogDir(), 6)
+
+	writeAll(t, pods, 500, 50)
+	waitFor(t, "first documents", time.Minute, func() (int, bool) { return es.Count(), es.Count() > 0 })
+	if err := st.Kill("indexer"); err != nil {
+		t.Fatalf("killing the indexer: %v", err)
+	}
+	writeAll(t, pods, 500, 50)
+	if err := st.StartIndexer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := total(pods)
+	waitFor(t, fmt.Sprintf("%d documents", want), 2*time.Minute, func() (int, bool) { return es.Count(), es.Count() >= want })
+	time.Sleep(500 * time.Millisecond) // anything extra would show up now
+	if got := es.Count(); got != want {
+		t.Errorf("%d documents indexed, want %d", got, want)
+	}
+	tally(t, es.Docs(), pods)
+}
+
+// TestLocalFileSink is the make run path: no search engine, documents go to
+// the NDJSON file, and a shipper restart neither loses nor repeats a line.
+func TestLocalFileSink(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := stack.Start(ctx, stack.Options{Dir: dir, Parsers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Stop()
+	pods := newPods(t, st.LogDir(), 2)
+	writeAll(t, pods, 200, 50)
+	if err := st.StopService("shipper"); err != nil {
+		t.Fatalf("stopping the shipper: %v", err)
+	}
+	writeAll(t, pods, 200, 50)
+	if err := st.StartShipper(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := total(pods)
+	read := func() map[string]json.RawMessage {
+		docs := map[string]json.RawMessage{}
+		f, err := os.Open(st.SinkPath())
+		if err != nil {
+			return docs
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			var line struct {
+				ID     string          `json:"_id"`
+				Index  string          `json:"_index"`
+				Source json.RawMessage `json:"_source"`
+			}
+			if err := json.Unmarshal(sc.Bytes(), &line); err != nil {
+				t.Fatalf("sink line is not JSON: %v", err)
+			}
+			if !strings.HasPrefix(line.Index, "logs-") {
+				t.Fatalf("index %q", line.Index)
+			}
+			if _, dup := docs[line.ID]; dup {
+				t.Fatalf("_id %s written twice", line.ID)
+			}
+			docs[line.ID] = line.Source
+		}
+		return docs
+	}
+	waitFor(t, fmt.Sprintf("%d documents in the file", want), time.Minute, func() (int, bool) {
+		n := len(read())
+		return n, n >= want
+	})
+	tally(t, read(), pods)
+}

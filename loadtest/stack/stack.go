@@ -1,0 +1,307 @@
+// Package stack runs the whole Sluice pipeline in one process: an embedded
+// Kafka cluster (or given brokers), the shipper, N parsers and the indexer,
+// writing to Elasticsearch or to an NDJSON file. It backs the local run
+// (`make run`) and the end-to-end tests, which stop and restart single
+// services mid-stream.
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sluice-io/sluice/libs/kafka"
+	"github.com/sluice-io/sluice/libs/service"
+	"github.com/sluice-io/sluice/services/indexer"
+	indexercfg "github.com/sluice-io/sluice/services/indexer/config"
+	"github.com/sluice-io/sluice/services/parser"
+	parsercfg "github.com/sluice-io/sluice/services/parser/config"
+	"github.com/sluice-io/sluice/services/shipper"
+	shippercfg "github.com/sluice-io/sluice/services/shipper/config"
+)
+
+// Topics the stack uses.
+const (
+	RawTopic    = "logs.raw"
+	ParsedTopic = "logs.parsed"
+	DLQTopic    = "logs.dlq"
+)
+
+// Options configure a stack.
+type Options struct {
+	// Dir holds the state, the Kafka data (embedded) and the file sink.
+	Dir string
+	// LogDir is what the shipper tails (Dir/containers when empty), with
+	// kubelet-style file names.
+	LogDir string
+	// Brokers of an existing Kafka; empty starts an embedded cluster.
+	Brokers []string
+	// KafkaDataDir persists the embedded cluster's log (none when empty).
+	KafkaDataDir string
+	// Partitions per topic; default 6.
+	Partitions int32
+	// Parsers is the number of parser replicas; default 2.
+	Parsers int
+	// SearchURL of Elasticsearch or OpenSearch; empty writes to Dir/documents.ndjson.
+	SearchURL string
+	// SearchFlavor is "elasticsearch" (default) or "opensearch".
+	SearchFlavor string
+	// Rules replace the parser's default rule set (nginx for every line).
+	Rules []parsercfg.Rule
+	// Node name the shipper reports; default "local".
+	Node string
+	// Log receives the services' logs; default discards.
+	Log *slog.Logger
+	// Tune, when set, edits each service's config before it starts.
+	TuneShipper func(*shippercfg.Config)
+	TuneParser  func(*parsercfg.Config)
+	TuneIndexer func(*indexercfg.Config)
+}
+
+// Stack is a running pipeline.
+type Stack struct {
+	opts     Options
+	embedded *kafka.Embedded
+	brokers  []string
+
+	mu       sync.Mutex
+	services map[string]*running
+}
+
+type running struct {
+	cancel context.CancelCauseFunc
+	done   chan error
+}
+
+// ErrKilled is the cause a service is stopped with by Kill: it stops where
+// it is, without draining or committing, as after kill -9.
+var ErrKilled = service.ErrAbort
+
+// Start starts Kafka (embedded unless Brokers is set) and every service.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.Partitions == 0 {
+		o.Partitions = 6
+	}
+	if o.Parsers == 0 {
+		o.Parsers = 2
+	}
+	if o.Node == "" {
+		o.Node = "local"
+	}
+	if o.LogDir == "" {
+		o.LogDir = filepath.Join(o.Dir, "containers")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.SearchFlavor == "" {
+		o.SearchFlavor = "elasticsearch"
+	}
+	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
+		return nil, err
+	}
+	s := &Stack{opts: o, services: map[string]*running{}, brokers: o.Brokers}
+	if len(s.brokers) == 0 {
+		e, err := kafka.StartEmbedded(1, o.KafkaDataDir, o.Partitions, RawTopic, ParsedTopic, DLQTopic)
+		if err != nil {
+			return nil, err
+		}
+		s.embedded, s.brokers = e, e.Brokers()
+	}
+	if err := s.StartIndexer(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	for i := 0; i < o.Parsers; i++ {
+		if err := s.StartParser(ctx, i); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	if err := s.StartShipper(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Brokers returns the Kafka seed brokers.
+func (s *Stack) Brokers() []string { return s.brokers }
+
+// Embedded returns the embedded cluster, or nil with external brokers.
+func (s *Stack) Embedded() *kafka.Embedded { return s.embedded }
+
+// LogDir is the directory the shipper tails.
+func (s *Stack) LogDir() string { return s.opts.LogDir }
+
+// SinkPath is the NDJSON file the indexer writes without a search engine.
+func (s *Stack) SinkPath() string { return filepath.Join(s.opts.Dir, "documents.ndjson") }
+
+func (s *Stack) logger(name string) *slog.Logger { return s.opts.Log.With("service", name) }
+
+// ShipperConfig returns the shipper configuration the stack uses.
+func (s *Stack) ShipperConfig() shippercfg.Config {
+	c := shippercfg.NewDefault()
+	c.Node = s.opts.Node
+	c.Kafka.Brokers = s.brokers
+	c.Kafka.Topic = RawTopic
+	c.Tail.Include = []string{filepath.Join(s.opts.LogDir, "*.log")}
+	c.Tail.Roots = []string{s.opts.LogDir, s.opts.Dir}
+	c.Tail.PollInterval = 100 * 1e6
+	c.State.Path = filepath.Join(s.opts.Dir, "state", "shipper-state.json")
+	c.State.Interval = 200 * 1e6
+	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", ""
+	if s.opts.TuneShipper != nil {
+		s.opts.TuneShipper(&c)
+	}
+	return c
+}
+
+// ParserConfig returns the parser configuration the stack uses.
+func (s *Stack) ParserConfig() parsercfg.Config {
+	c := parsercfg.NewDefault()
+	c.Kafka.Brokers = s.brokers
+	c.Kafka.InputTopic, c.Kafka.OutputTopic, c.Kafka.DLQTopic = RawTopic, ParsedTopic, DLQTopic
+	c.Rules = s.opts.Rules
+	if c.Rules == nil {
+		c.Rules = []parsercfg.Rule{
+			{Name: "nginx", Builtin: "nginx"},
+		}
+	}
+	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", ""
+	if s.opts.TuneParser != nil {
+		s.opts.TuneParser(&c)
+	}
+	return c
+}
+
+// IndexerConfig returns the indexer configuration the stack uses.
+func (s *Stack) IndexerConfig() indexercfg.Config {
+	c := indexercfg.NewDefault()
+	c.Kafka.Brokers = s.brokers
+	c.Kafka.Topic, c.Kafka.DLQTopic = ParsedTopic, DLQTopic
+	if s.opts.SearchURL != "" {
+		c.Output = "elasticsearch"
+		c.Elasticsearch.URLs = []string{s.opts.SearchURL}
+		c.Elasticsearch.Flavor = s.opts.SearchFlavor
+	} else {
+		c.Output = "file"
+		c.File.Path = s.SinkPath()
+	}
+	c.Batch.FlushInterval = 200 * 1e6
+	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", ""
+	if s.opts.TuneIndexer != nil {
+		s.opts.TuneIndexer(&c)
+	}
+	return c
+}
+
+func (s *Stack) start(ctx context.Context, name string, run func(ctx context.Context) error) {
+	rctx, cancel := context.WithCancelCause(ctx)
+	r := &running{cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- run(rctx) }()
+	s.mu.Lock()
+	s.services[name] = r
+	s.mu.Unlock()
+}
+
+// StartShipper starts the shipper.
+func (s *Stack) StartShipper(ctx context.Context) error {
+	c := s.ShipperConfig()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	sh, err := shipper.New(c, "stack", s.logger("shipper"))
+	if err != nil {
+		return err
+	}
+	s.start(ctx, "shipper", sh.Run)
+	return nil
+}
+
+// StartParser starts parser replica i.
+func (s *Stack) StartParser(ctx context.Context, i int) error {
+	c := s.ParserConfig()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	p, err := parser.New(c, "stack", s.logger(fmt.Sprintf("parser-%d", i)))
+	if err != nil {
+		return err
+	}
+	s.start(ctx, fmt.Sprintf("parser-%d", i), p.Run)
+	return nil
+}
+
+// StartIndexer starts the indexer.
+func (s *Stack) StartIndexer(ctx context.Context) error {
+	c := s.IndexerConfig()
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	sink, err := indexer.NewSink(ctx, c)
+	if err != nil {
+		return err
+	}
+	ix, err := indexer.New(c, "stack", sink, s.logger("indexer"))
+	if err != nil {
+		return err
+	}
+	s.start(ctx, "indexer", func(ctx context.Context) error {
+		err := ix.Run(ctx)
+		if cl, ok := sink.(io.Closer); ok {
+			cl.Close()
+		}
+		return err
+	})
+	return nil
+}
+
+// StopService stops one service ("shipper", "parser-0", "indexer")
+// gracefully and returns its error.
+func (s *Stack) StopService(name string) error { return s.stop(name, context.Canceled) }
+
+// Kill stops one service as abruptly as an in-process stop can: without a
+// final commit or checkpoint.
+func (s *Stack) Kill(name string) error { return s.stop(name, ErrKilled) }
+
+func (s *Stack) stop(name string, cause error) error {
+	s.mu.Lock()
+	r := s.services[name]
+	delete(s.services, name)
+	s.mu.Unlock()
+	if r == nil {
+		return fmt.Errorf("stack: no running service %q", name)
+	}
+	r.cancel(cause)
+	select {
+	case err := <-r.done:
+		return err
+	case <-time.After(time.Minute):
+		return fmt.Errorf("stack: %s did not stop within a minute", name)
+	}
+}
+
+// Stop stops every service, upstream first, then Kafka.
+func (s *Stack) Stop() {
+	for _, name := range []string{"shipper", "parser-0", "parser-1", "parser-2", "parser-3", "parser-4", "indexer"} {
+		_ = s.StopService(name)
+	}
+	s.mu.Lock()
+	rest := make([]string, 0, len(s.services))
+	for n := range s.services {
+		rest = append(rest, n)
+	}
+	s.mu.Unlock()
+	for _, n := range rest {
+		_ = s.StopService(n)
+	}
+	if s.embedded != nil {
+		s.embedded.Close()
+	}
+}

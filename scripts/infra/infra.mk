@@ -1,0 +1,19 @@
+# Local Kafka + search engine for tests, fetched from Maven Central.
+# Included by the top-level Makefile: `include scripts/infra/infra.mk`.
+# Ports, versions, cache and run dirs are set with SLUICE_* environment
+# variables; see scripts/infra/README.md.
+
+SLUICE_INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+
+.PHONY: kafka-up search-up infra-up infra-down
+
+kafka-up: ## Start a single-node KRaft Kafka 4.x on 127.0.0.1:19092 (SLUICE_KAFKA_PORT).
+	@bash $(SLUICE_INFRA_DIR)/kafka-up.sh
+
+search-up: ## Start OpenSearch 2.x on http://127.0.0.1:19200 (SLUICE_SEARCH_FLAVOR=elasticsearch for ES OSS 7.10.2).
+	@bash $(SLUICE_INFRA_DIR)/search-up.sh
+
+infra-up: kafka-up search-up ## Start both.
+
+infra-down: ## Stop the local Kafka and search engine and remove their run dirs.
+	@bash $(SLUICE_INFRA_DIR)/infra-down.sh

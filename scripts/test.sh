@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The project's test suite: the grok conformance run on the shared corpus,
+# then every module's tests with the race detector, including the
+# end-to-end suites (embedded Kafka always; real Kafka and a real search
+# engine where Java and Maven exist). CI runs exactly this through
+# `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+TIMEOUT=${TEST_TIMEOUT:-15m}
+export SLUICE_REAL_INFRA=${SLUICE_REAL_INFRA:-1}
+
+corpus=${SLUICE_CORPUS:-../shared/corpus}
+if [ -f "$corpus/grok/spec_cases.jsonl" ]; then
+	summary=$($GO run ./services/parser/cmd/grokcheck -cases "$corpus/grok/spec_cases.jsonl" | tail -n 1)
+	echo "grok conformance on the shared spec cases — $summary"
+else
+	echo "grok conformance skipped: no shared corpus at $corpus (set SLUICE_CORPUS)"
+fi
+
+pkgs=()
+for m in proto libs services/shipper services/parser services/indexer services/sluicectl loadtest deploy; do
+	pkgs+=("./$m/...")
+done
+exec $GO test -race -count=1 -timeout "$TIMEOUT" "${pkgs[@]}"

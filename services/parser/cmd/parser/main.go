@@ -1,0 +1,48 @@
+// Command parser runs the Sluice parser service, or with the parse
+// subcommand parses lines from standard input with a named rule:
+//
+//	parser -config /etc/sluice/parser.yaml
+//	parser parse --rule nginx < access.log
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"google.golang.org/grpc"
+
+	"github.com/sluice-io/sluice/libs/logging"
+	"github.com/sluice-io/sluice/libs/service"
+	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
+	"github.com/sluice-io/sluice/services/parser"
+	"github.com/sluice-io/sluice/services/parser/config"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "parse" {
+		os.Exit(parseCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	configFile := flag.String("config", "/etc/sluice/parser.yaml", "configuration file")
+	flag.Parse()
+	cfg, digest, err := config.Load(*configFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "parser: %v\n", err)
+		os.Exit(2)
+	}
+	log := logging.New(cfg.Log, "parser")
+	p, err := parser.New(cfg, digest, log)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "parser: %v\n", err)
+		os.Exit(2)
+	}
+	ctx, cancel := service.SignalContext()
+	defer cancel()
+	err = service.Run(ctx, p, service.Options{
+		Name: "parser", Version: parser.Version, Admin: cfg.Admin, Log: log,
+		Register: func(s *grpc.Server) { adminv1.RegisterParserAdminServiceServer(s, p.AdminService()) },
+	})
+	if err != nil {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,243 @@
+// Package config is the parser's configuration: where records come from and
+// go to, and the parse rules. Load fails fast with an error naming the key,
+// e.g. `rules[2].processors[0].grok.pattern: unknown grok pattern "FOO"`.
+package config
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sluice-io/sluice/libs/config"
+)
+
+// Config is the whole parser configuration file.
+type Config struct {
+	Kafka Kafka  `yaml:"kafka"`
+	Rules []Rule `yaml:"rules"`
+	// Patterns are custom grok pattern definitions, NAME: regex.
+	Patterns map[string]string `yaml:"patterns"`
+	// Budget bounds one record's processing; a record over it goes to the
+	// dead-letter topic. Default 50ms.
+	Budget    config.Duration  `yaml:"budget"`
+	Admin     config.Admin     `yaml:"admin"`
+	Telemetry config.Telemetry `yaml:"telemetry"`
+	Log       config.Log       `yaml:"log"`
+}
+
+// Kafka is the parser's Kafka section.
+type Kafka struct {
+	config.Kafka `yaml:",inline"`
+	// Group is the consumer group; default "sluice-parser".
+	Group string `yaml:"group"`
+	// InputTopic is the raw topic; default "logs.raw".
+	InputTopic string `yaml:"input_topic"`
+	// OutputTopic receives ready-to-index documents; default "logs.parsed".
+	OutputTopic string `yaml:"output_topic"`
+	// DLQTopic receives records that cannot be processed; default "logs.dlq".
+	DLQTopic string `yaml:"dlq_topic"`
+	// Index is the index name template the documents carry for the indexer;
+	// default "logs-%{+yyyy.MM.dd}" (date from @timestamp, UTC).
+	Index string `yaml:"index"`
+	// MaxPollRecords bounds one fetch; default 10000.
+	MaxPollRecords int `yaml:"max_poll_records"`
+	// MaxBufferedBytes bounds produced but unacknowledged documents; default 32MiB.
+	MaxBufferedBytes config.ByteSize `yaml:"max_buffered_bytes"`
+	// Compression of the parsed topic: snappy (default), lz4, zstd, gzip, none.
+	Compression string `yaml:"compression"`
+}
+
+// Rule selects records and says how to parse them. Rules are tried in order;
+// the first whose Match fits is applied.
+type Rule struct {
+	Name  string `yaml:"name"`
+	Match Match  `yaml:"match"`
+	// Builtin names a rule shipped with Sluice (nginx, apache, json, ...) whose
+	// processors run before Processors.
+	Builtin    string      `yaml:"builtin"`
+	Processors []Processor `yaml:"processors"`
+	// OnFailure is "tag" (default: keep the raw message, add a failure tag)
+	// or "dlq" (send the record to the dead-letter topic).
+	OnFailure string `yaml:"on_failure"`
+}
+
+// Match selects records. Empty fields match everything; all set fields must match.
+type Match struct {
+	// Hint is the pod's sluice.io/parser annotation value.
+	Hint       string            `yaml:"hint"`
+	Namespaces []string          `yaml:"namespaces"`
+	Containers []string          `yaml:"containers"`
+	Labels     map[string]string `yaml:"labels"`
+}
+
+// Processor is one step; exactly one field is set.
+type Processor struct {
+	Grok    *Grok             `yaml:"grok"`
+	Regex   *Regex            `yaml:"regex"`
+	JSON    *JSON             `yaml:"json"`
+	Logfmt  *Source           `yaml:"logfmt"`
+	Dissect *Dissect          `yaml:"dissect"`
+	KV      *KV               `yaml:"kv"`
+	Date    *Date             `yaml:"date"`
+	Convert map[string]string `yaml:"convert"`
+	Rename  map[string]string `yaml:"rename"`
+	Remove  []string          `yaml:"remove"`
+	Add     map[string]string `yaml:"add"`
+}
+
+// Source names the field a processor reads; default "message".
+type Source struct {
+	Field string `yaml:"field"`
+}
+
+// Grok matches one of Patterns (first match wins).
+type Grok struct {
+	Source   `yaml:",inline"`
+	Patterns []string `yaml:"patterns"`
+	// Mode is "ecs-v1" (default) or "legacy" pattern semantics.
+	Mode string `yaml:"mode"`
+}
+
+// Regex is an RE2 regular expression with named groups, the Fluent Bit way.
+type Regex struct {
+	Source  `yaml:",inline"`
+	Pattern string `yaml:"pattern"`
+}
+
+// JSON decodes a JSON object in Field into Target (default: the document root).
+type JSON struct {
+	Source `yaml:",inline"`
+	Target string `yaml:"target"`
+}
+
+// Dissect splits Field by a dissect pattern.
+type Dissect struct {
+	Source  `yaml:",inline"`
+	Pattern string `yaml:"pattern"`
+}
+
+// KV splits key=value pairs.
+type KV struct {
+	Source     `yaml:",inline"`
+	FieldSplit string `yaml:"field_split"`
+	ValueSplit string `yaml:"value_split"`
+	Prefix     string `yaml:"prefix"`
+}
+
+// Date parses Field with the first matching format into Target (default @timestamp).
+type Date struct {
+	Source   `yaml:",inline"`
+	Formats  []string `yaml:"formats"`
+	Target   string   `yaml:"target"`
+	Timezone string   `yaml:"timezone"`
+}
+
+// NewDefault returns the defaults the config file overrides.
+func NewDefault() Config {
+	return Config{
+		Kafka: Kafka{
+			Kafka:            config.Kafka{ClientID: "sluice-parser"},
+			Group:            "sluice-parser",
+			InputTopic:       "logs.raw",
+			OutputTopic:      "logs.parsed",
+			DLQTopic:         "logs.dlq",
+			Index:            "logs-%{+yyyy.MM.dd}",
+			MaxPollRecords:   10000,
+			MaxBufferedBytes: 32 << 20,
+			Compression:      "snappy",
+		},
+		Budget:    config.Duration(50 * time.Millisecond),
+		Admin:     config.Admin{Listen: ":9090", MetricsListen: ":9091"},
+		Telemetry: config.Telemetry{TraceSampleRatio: 0.01},
+		Log:       config.Log{Level: "info", Format: "json"},
+	}
+}
+
+// Load reads a config file over the defaults and validates its structure.
+// Rules are compiled (and pattern errors reported) by the rule engine.
+func Load(file string) (Config, string, error) {
+	c := NewDefault()
+	digest, err := config.Load(file, &c)
+	if err != nil {
+		return c, "", err
+	}
+	return c, digest, c.Validate()
+}
+
+// Parse is Load for a document in memory (the admin API's ReloadConfig).
+func Parse(doc []byte) (Config, string, error) {
+	c := NewDefault()
+	digest, err := config.Decode(doc, &c)
+	if err != nil {
+		return c, "", err
+	}
+	return c, digest, c.Validate()
+}
+
+// Validate checks the structure of every section; the error names the key.
+func (c Config) Validate() error {
+	if err := c.Kafka.Kafka.Validate(); err != nil {
+		return config.Prefix("kafka", err)
+	}
+	for key, v := range map[string]string{"kafka.group": c.Kafka.Group, "kafka.input_topic": c.Kafka.InputTopic,
+		"kafka.output_topic": c.Kafka.OutputTopic, "kafka.dlq_topic": c.Kafka.DLQTopic, "kafka.index": c.Kafka.Index} {
+		if v == "" {
+			return config.Errorf(key, "required")
+		}
+	}
+	if c.Kafka.MaxPollRecords <= 0 {
+		return config.Errorf("kafka.max_poll_records", "must be positive")
+	}
+	if c.Kafka.MaxBufferedBytes < 1<<16 {
+		return config.Errorf("kafka.max_buffered_bytes", "%d is below the 64KiB minimum", c.Kafka.MaxBufferedBytes)
+	}
+	switch c.Kafka.Compression {
+	case "snappy", "lz4", "zstd", "gzip", "none":
+	default:
+		return config.Errorf("kafka.compression", "unknown codec %q", c.Kafka.Compression)
+	}
+	if c.Budget <= 0 {
+		return config.Errorf("budget", "must be positive")
+	}
+	names := map[string]bool{}
+	for i, r := range c.Rules {
+		key := fmt.Sprintf("rules[%d]", i)
+		if r.Name == "" {
+			return config.Errorf(key+".name", "required")
+		}
+		if names[r.Name] {
+			return config.Errorf(key+".name", "duplicate rule name %q", r.Name)
+		}
+		names[r.Name] = true
+		switch r.OnFailure {
+		case "", "tag", "dlq":
+		default:
+			return config.Errorf(key+".on_failure", "unknown value %q (want tag or dlq)", r.OnFailure)
+		}
+		if r.Builtin == "" && len(r.Processors) == 0 {
+			return config.Errorf(key, "needs builtin or processors")
+		}
+		for j, p := range r.Processors {
+			if n := p.count(); n != 1 {
+				return config.Errorf(fmt.Sprintf("%s.processors[%d]", key, j), "exactly one processor type per step, found %d", n)
+			}
+		}
+	}
+	if err := c.Admin.Validate(); err != nil {
+		return config.Prefix("admin", err)
+	}
+	if err := c.Telemetry.Validate(); err != nil {
+		return config.Prefix("telemetry", err)
+	}
+	return config.Prefix("log", c.Log.Validate())
+}
+
+func (p Processor) count() int {
+	n := 0
+	for _, set := range []bool{p.Grok != nil, p.Regex != nil, p.JSON != nil, p.Logfmt != nil, p.Dissect != nil,
+		p.KV != nil, p.Date != nil, p.Convert != nil, p.Rename != nil, p.Remove != nil, p.Add != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,404 @@
+package rules
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sluice-io/sluice/services/parser/config"
+	"github.com/sluice-io/sluice/services/parser/internal/accesslog"
+	"github.com/sluice-io/sluice/services/parser/internal/document"
+)
+
+type compileEnv struct {
+	patterns map[string]string
+}
+
+// compile builds one configured processor. The error's text starts with the
+// processor's key so the caller can prefix it with "rules[i].processors[j].".
+func (env *compileEnv) compile(pc config.Processor) (Processor, error) {
+	switch {
+	case pc.JSON != nil:
+		return &jsonProc{field: field(pc.JSON.Field), target: pc.JSON.Target}, nil
+	case pc.Regex != nil:
+		re, err := regexp.Compile(pc.Regex.Pattern)
+		if err != nil {
+			return nil, fmt.Errorf("regex.pattern: %w", err)
+		}
+		if re.NumSubexp() == 0 {
+			return nil, errors.New("regex.pattern: no named groups to capture")
+		}
+		return &regexProc{field: field(pc.Regex.Field), re: re, names: re.SubexpNames()}, nil
+	case pc.Grok != nil:
+		return compileGrok(pc.Grok, env.patterns)
+	case pc.Dissect != nil:
+		return compileDissect(pc.Dissect)
+	case pc.Logfmt != nil:
+		return &logfmtProc{field: field(pc.Logfmt.Field)}, nil
+	case pc.KV != nil:
+		return compileKV(pc.KV)
+	case pc.Date != nil:
+		return compileDate(pc.Date)
+	case pc.Rename != nil:
+		return renameProc(pc.Rename), nil
+	case pc.Remove != nil:
+		return removeProc(pc.Remove), nil
+	case pc.Add != nil:
+		return addProc(pc.Add), nil
+	case pc.Convert != nil:
+		for k, t := range pc.Convert {
+			switch t {
+			case "int", "integer", "long", "float", "double", "bool", "boolean", "string":
+			default:
+				return nil, fmt.Errorf("convert.%s: unknown type %q (want int, float, bool or string)", k, t)
+			}
+		}
+		return convertProc(pc.Convert), nil
+	}
+	return nil, errors.New("empty processor")
+}
+
+func field(f string) string {
+	if f == "" {
+		return "message"
+	}
+	return f
+}
+
+func sourceString(d *document.Doc, f string) (string, error) {
+	v, ok := d.Get(f)
+	if !ok {
+		return "", fmt.Errorf("field %q is missing", f)
+	}
+	if v.Kind != document.String {
+		return "", fmt.Errorf("field %q is not a string", f)
+	}
+	return v.Str, nil
+}
+
+// builtin returns the processors of a rule shipped with Sluice.
+func builtin(name string) ([]Processor, error) {
+	switch name {
+	case "nginx":
+		return []Processor{&accessProc{flavor: "nginx"}}, nil
+	case "apache":
+		return []Processor{&accessProc{flavor: "apache"}}, nil
+	case "json":
+		return []Processor{&jsonProc{field: "message"}}, nil
+	case "auto":
+		return []Processor{autoProc{}}, nil
+	case "none":
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown builtin rule %q (want nginx, apache, json, auto or none)", name)
+}
+
+// Builtins lists the builtin rule names.
+func Builtins() []string { return []string{"nginx", "apache", "json", "auto", "none"} }
+
+// accessProc parses nginx and Apache access logs into the fields Elastic's
+// integrations produce (without geoip and user-agent databases).
+type accessProc struct{ flavor string }
+
+func (p *accessProc) Name() string { return p.flavor }
+
+func (p *accessProc) Process(d *document.Doc) error {
+	msg, err := sourceString(d, "message")
+	if err != nil {
+		return err
+	}
+	var e accesslog.Entry
+	if err := accesslog.Parse(msg, &e); err != nil {
+		return err
+	}
+	if addr := clientAddress(&e); addr != "" {
+		d.Set("source.address", document.S(addr))
+		if accesslog.IsIP(addr) {
+			d.Set("source.ip", document.S(addr))
+		} else {
+			d.Set("source.domain", document.S(addr))
+		}
+	}
+	var ips []string
+	for _, a := range append([]string{e.Remote}, e.RemoteList...) {
+		if a != "" && accesslog.IsIP(a) && !containsStr(ips, a) {
+			ips = append(ips, a)
+		}
+	}
+	if len(ips) > 0 {
+		d.Set("related.ip", document.L(ips...))
+	}
+	if p.flavor == "nginx" {
+		list := e.RemoteList
+		if len(list) == 0 && e.Remote != "" {
+			list = []string{e.Remote}
+		}
+		if len(list) > 0 {
+			d.Set("nginx.access.remote_ip_list", document.L(append([]string(nil), list...)...))
+		}
+	}
+	if e.User != "" {
+		d.Set("user.name", document.S(e.User))
+		d.Set("related.user", document.L(e.User))
+	}
+	d.Set("@timestamp", document.T(e.Time))
+	if e.Method != "" {
+		d.Set("http.request.method", document.S(e.Method))
+		d.Set("url.original", document.S(e.Target))
+		path, query, _ := strings.Cut(e.Target, "?")
+		d.Set("url.path", document.S(path))
+		if query != "" {
+			d.Set("url.query", document.S(query))
+		}
+		if e.Version != "" {
+			d.Set("http.version", document.S(e.Version))
+		}
+	} else if e.Request != "" && e.Request != "-" {
+		d.Set("url.original", document.S(e.Request))
+	}
+	d.Set("http.response.status_code", document.I(e.Status))
+	if e.HasBytes {
+		d.Set("http.response.body.bytes", document.I(e.Bytes))
+	}
+	if e.Referrer != "" {
+		d.Set("http.request.referrer", document.S(e.Referrer))
+	}
+	if e.Agent != "" {
+		d.Set("user_agent.original", document.S(e.Agent))
+	}
+	d.Set("event.kind", document.S("event"))
+	d.Set("event.category", document.L("web"))
+	d.Set("event.type", document.L("access"))
+	if e.Status >= 400 {
+		d.Set("event.outcome", document.S("failure"))
+	} else {
+		d.Set("event.outcome", document.S("success"))
+	}
+	return nil
+}
+
+// clientAddress picks the client from a proxy chain the way Elastic's nginx
+// pipeline does: the first public address, else the first address.
+func clientAddress(e *accesslog.Entry) string {
+	for _, a := range e.RemoteList {
+		if ip, err := netip.ParseAddr(a); err == nil && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
+			return a
+		}
+	}
+	return e.Remote
+}
+
+func containsStr(l []string, s string) bool {
+	for _, v := range l {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// autoProc decodes a message that is a JSON object and leaves others alone.
+type autoProc struct{}
+
+func (autoProc) Name() string { return "auto" }
+
+func (autoProc) Process(d *document.Doc) error {
+	msg, err := sourceString(d, "message")
+	if err != nil {
+		return nil
+	}
+	t := strings.TrimSpace(msg)
+	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return nil
+	}
+	if err := decodeJSONInto(d, t, ""); err != nil {
+		// Looked like JSON but is not: keep the line as it is.
+		return nil
+	}
+	return nil
+}
+
+// jsonProc decodes a JSON object in field into target (default: the root).
+// A "message" key in the object replaces the message; other keys become
+// fields, nested objects become dotted paths, arrays stay JSON arrays.
+type jsonProc struct {
+	field, target string
+}
+
+func (p *jsonProc) Name() string { return "json" }
+
+func (p *jsonProc) Process(d *document.Doc) error {
+	s, err := sourceString(d, p.field)
+	if err != nil {
+		return err
+	}
+	return decodeJSONInto(d, s, p.target)
+}
+
+func decodeJSONInto(d *document.Doc, s, target string) error {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	prefix := ""
+	if target != "" {
+		prefix = target + "."
+	}
+	flatten(d, prefix, obj)
+	return nil
+}
+
+func flatten(d *document.Doc, prefix string, obj map[string]any) {
+	for k, v := range obj {
+		path := prefix + k
+		switch x := v.(type) {
+		case map[string]any:
+			if len(x) == 0 {
+				continue
+			}
+			flatten(d, path+".", x)
+		case string:
+			d.Set(path, document.S(x))
+		case json.Number:
+			if i, err := x.Int64(); err == nil {
+				d.Set(path, document.I(i))
+			} else if f, err := x.Float64(); err == nil {
+				d.Set(path, document.F(f))
+			}
+		case bool:
+			d.Set(path, document.B(x))
+		case nil:
+		default:
+			b, err := json.Marshal(x)
+			if err == nil {
+				d.Set(path, document.RawJSON(string(b)))
+			}
+		}
+	}
+}
+
+// regexProc captures a regular expression's named groups into fields.
+type regexProc struct {
+	field string
+	re    *regexp.Regexp
+	names []string
+}
+
+func (p *regexProc) Name() string { return "regex" }
+
+func (p *regexProc) Process(d *document.Doc) error {
+	s, err := sourceString(d, p.field)
+	if err != nil {
+		return err
+	}
+	m := p.re.FindStringSubmatchIndex(s)
+	if m == nil {
+		return errors.New("no match")
+	}
+	for i, n := range p.names {
+		if n == "" || m[2*i] < 0 {
+			continue
+		}
+		d.Set(n, document.S(s[m[2*i]:m[2*i+1]]))
+	}
+	return nil
+}
+
+type logfmtProc struct{ field string }
+
+func (p *logfmtProc) Name() string { return "logfmt" }
+
+type renameProc map[string]string
+
+func (renameProc) Name() string { return "rename" }
+func (p renameProc) Process(d *document.Doc) error {
+	for from, to := range p {
+		d.Rename(from, to)
+	}
+	return nil
+}
+
+type removeProc []string
+
+func (removeProc) Name() string { return "remove" }
+func (p removeProc) Process(d *document.Doc) error {
+	for _, f := range p {
+		d.Remove(f)
+	}
+	return nil
+}
+
+type addProc map[string]string
+
+func (addProc) Name() string { return "add" }
+func (p addProc) Process(d *document.Doc) error {
+	for k, v := range p {
+		d.Set(k, document.S(v))
+	}
+	return nil
+}
+
+type convertProc map[string]string
+
+func (convertProc) Name() string { return "convert" }
+func (p convertProc) Process(d *document.Doc) error {
+	for f, typ := range p {
+		v, ok := d.Get(f)
+		if !ok {
+			continue
+		}
+		s := v.Str
+		switch v.Kind {
+		case document.Int:
+			s = strconv.FormatInt(v.Int, 10)
+		case document.Float:
+			s = strconv.FormatFloat(v.Float, 'g', -1, 64)
+		case document.Bool:
+			s = strconv.FormatBool(v.Bool)
+		case document.String:
+		default:
+			return fmt.Errorf("convert %s: cannot convert a list or object", f)
+		}
+		switch typ {
+		case "int", "integer", "long":
+			i, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				fl, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+				if ferr != nil {
+					return fmt.Errorf("convert %s: %q is not an integer", f, s)
+				}
+				i = int64(fl)
+			}
+			d.Set(f, document.I(i))
+		case "float", "double":
+			fl, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if err != nil {
+				return fmt.Errorf("convert %s: %q is not a number", f, s)
+			}
+			d.Set(f, document.F(fl))
+		case "bool", "boolean":
+			b, err := strconv.ParseBool(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("convert %s: %q is not a boolean", f, s)
+			}
+			d.Set(f, document.B(b))
+		case "string":
+			d.Set(f, document.S(s))
+		}
+	}
+	return nil
+}
+
+var _ = bytes.MinRead
+var _ = time.Now

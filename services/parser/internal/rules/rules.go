@@ -1,0 +1,208 @@
+// Package rules turns a raw record into a ready-to-index document: it builds
+// the base document (message, timestamps, Kubernetes metadata), picks the
+// first rule whose match fits the record, and runs that rule's processors.
+//
+// A processor that fails never loses the line: by default the document goes
+// on with the raw message and the tag "_parsefailure" (and error.message),
+// or, for rules with on_failure: dlq, the caller sends it to the dead-letter
+// topic.
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
+	"github.com/sluice-io/sluice/services/parser/config"
+	"github.com/sluice-io/sluice/services/parser/internal/document"
+)
+
+// FailureTag marks a document whose rule did not parse it.
+const FailureTag = "_parsefailure"
+
+// ErrDeadLetter is returned by Apply when the matched rule sends failures to
+// the dead-letter topic.
+var ErrDeadLetter = errors.New("rules: parse failed and the rule sends failures to the dead-letter topic")
+
+// Processor is one parsing or editing step on a document.
+type Processor interface {
+	// Process edits d. An error means the step did not apply; d may have
+	// been partly edited.
+	Process(d *document.Doc) error
+	// Name is the processor type, for ListRules.
+	Name() string
+}
+
+// Rule is a compiled rule.
+type Rule struct {
+	Name       string
+	match      config.Match
+	processors []Processor
+	dlq        bool
+
+	Records  atomic.Int64
+	Failures atomic.Int64
+}
+
+// Describe returns the match as text and the processor names, for the admin API.
+func (r *Rule) Describe() (string, []string) {
+	m := ""
+	if r.match.Hint != "" {
+		m += "hint=" + r.match.Hint + " "
+	}
+	if len(r.match.Namespaces) > 0 {
+		m += fmt.Sprintf("namespaces=%v ", r.match.Namespaces)
+	}
+	if len(r.match.Containers) > 0 {
+		m += fmt.Sprintf("containers=%v ", r.match.Containers)
+	}
+	if len(r.match.Labels) > 0 {
+		m += fmt.Sprintf("labels=%v ", r.match.Labels)
+	}
+	if m == "" {
+		m = "*"
+	}
+	names := make([]string, len(r.processors))
+	for i, p := range r.processors {
+		names[i] = p.Name()
+	}
+	return m, names
+}
+
+// Engine is a compiled rule set. It is immutable and safe for concurrent use;
+// a reload builds a new Engine.
+type Engine struct {
+	rules    []*Rule
+	fallback *Rule
+	index    indexTemplate
+}
+
+// Options are the parts of the configuration the engine needs.
+type Options struct {
+	Rules    []config.Rule
+	Patterns map[string]string
+	Index    string
+}
+
+// Compile builds an engine. Errors name the rule and processor:
+// rules[2].processors[0].grok.patterns[0]: unknown grok pattern "FOO".
+func Compile(opts Options) (*Engine, error) {
+	e := &Engine{}
+	idx, err := parseIndex(opts.Index)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.index: %w", err)
+	}
+	e.index = idx
+	env := &compileEnv{patterns: opts.Patterns}
+	for i, rc := range opts.Rules {
+		key := fmt.Sprintf("rules[%d]", i)
+		r := &Rule{Name: rc.Name, match: rc.Match, dlq: rc.OnFailure == "dlq"}
+		if rc.Builtin != "" {
+			ps, err := builtin(rc.Builtin)
+			if err != nil {
+				return nil, fmt.Errorf("%s.builtin: %w", key, err)
+			}
+			r.processors = append(r.processors, ps...)
+		}
+		for j, pc := range rc.Processors {
+			p, err := env.compile(pc)
+			if err != nil {
+				return nil, fmt.Errorf("%s.processors[%d].%w", key, j, err)
+			}
+			r.processors = append(r.processors, p)
+		}
+		e.rules = append(e.rules, r)
+	}
+	e.fallback = &Rule{Name: "none"}
+	return e, nil
+}
+
+// Rules returns the rules in match order.
+func (e *Engine) Rules() []*Rule { return e.rules }
+
+// Rule returns the rule named name.
+func (e *Engine) Rule(name string) *Rule {
+	for _, r := range e.rules {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Select returns the first rule matching rec, or a rule without processors.
+func (e *Engine) Select(rec *logsv1.RawRecord) *Rule {
+	k := rec.GetKubernetes()
+	for _, r := range e.rules {
+		if matches(r.match, rec.GetParserHint(), k) {
+			return r
+		}
+	}
+	return e.fallback
+}
+
+func matches(m config.Match, hint string, k *logsv1.Kubernetes) bool {
+	if m.Hint != "" && m.Hint != hint {
+		return false
+	}
+	if len(m.Namespaces) > 0 && !contains(m.Namespaces, k.GetNamespace()) {
+		return false
+	}
+	if len(m.Containers) > 0 && !contains(m.Containers, k.GetContainer()) {
+		return false
+	}
+	for lk, lv := range m.Labels {
+		if k.GetLabels()[lk] != lv {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply fills d from rec with rule r (from Select) and returns the index the
+// document goes to. ErrDeadLetter means the rule failed and wants the record
+// dead-lettered; any other processing error has been recorded in d.
+func (e *Engine) Apply(r *Rule, rec *logsv1.RawRecord, d *document.Doc) (index string, err error) {
+	d.Reset()
+	Base(rec, d)
+	r.Records.Add(1)
+	if err := RunProcessors(r.processors, d); err != nil {
+		r.Failures.Add(1)
+		if r.dlq {
+			return "", fmt.Errorf("%w: rule %s: %v", ErrDeadLetter, r.Name, err)
+		}
+		d.AddTag(FailureTag)
+		d.Set("error.message", document.S(fmt.Sprintf("rule %s: %v", r.Name, err)))
+	}
+	return e.Index(d), nil
+}
+
+// RunProcessors runs ps in order and stops at the first error.
+func RunProcessors(ps []Processor, d *document.Doc) error {
+	for _, p := range ps {
+		if err := p.Process(d); err != nil {
+			return fmt.Errorf("%s: %w", p.Name(), err)
+		}
+	}
+	return nil
+}
+
+// Index renders the index template with the document's @timestamp.
+func (e *Engine) Index(d *document.Doc) string {
+	ts := time.Now().UTC()
+	if v, ok := d.Get("@timestamp"); ok && v.Kind == document.Time {
+		ts = v.Time.UTC()
+	}
+	return e.index.render(ts)
+}
