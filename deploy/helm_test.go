@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/distribution/reference"
-	corev1 "k8s.io/api/core/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -620,7 +620,7 @@ func checkSelectors(tb testing.TB, r *release) {
 		cms[cm.Name] = true
 	}
 	secrets := map[string]bool{}
-	for _, p := range []string{"kafka.tls.existingSecret", "elasticsearch.tls.caSecret"} {
+	for _, p := range []string{"kafka.tls.existingSecret", "elasticsearch.tls.caSecret", "adminAuth.existingSecret"} {
 		if s := valueString(tb, r, p); s != "" {
 			secrets[s] = true
 		}
@@ -701,8 +701,8 @@ func checkNetworkPolicies(tb testing.TB, r *release) {
 		}
 		return
 	}
-	if len(nps) != 3 {
-		tb.Fatalf("%d NetworkPolicies, want 3", len(nps))
+	if len(nps) != len(workloads(r)) {
+		tb.Fatalf("%d NetworkPolicies for %d workloads", len(nps), len(workloads(r)))
 	}
 	dns := valueInts(tb, r, "networkPolicy.dns.ports")
 	kafka := valueInts(tb, r, "networkPolicy.kafka.ports")
@@ -873,10 +873,11 @@ func checkServiceConfigs(tb testing.TB, r *release) {
 			continue
 		}
 		var kafka libconfig.Kafka
+		var admin libconfig.Admin
 		var files []string
 		switch c := cfg.(type) {
 		case shipperconfig.Config:
-			kafka = c.Kafka.Kafka
+			kafka, admin = c.Kafka.Kafka, c.Admin
 			if c.Node != fakeNodeName {
 				tb.Errorf("shipper node = %q, want the pod's node name", c.Node)
 			}
@@ -887,9 +888,9 @@ func checkServiceConfigs(tb testing.TB, r *release) {
 				tb.Errorf("shipper state.path %q is not in the state volume %s", c.State.Path, stateDir)
 			}
 		case parserconfig.Config:
-			kafka = c.Kafka.Kafka
+			kafka, admin = c.Kafka.Kafka, c.Admin
 		case indexerconfig.Config:
-			kafka = c.Kafka.Kafka
+			kafka, admin = c.Kafka.Kafka, c.Admin
 			es := c.Elasticsearch
 			if want := valueStrings(tb, r, "elasticsearch.urls"); !slices.Equal(es.URLs, want) {
 				tb.Errorf("indexer urls = %v, want %v", es.URLs, want)
@@ -933,7 +934,13 @@ func checkServiceConfigs(tb testing.TB, r *release) {
 				tb.Errorf("%s SASL credentials %q/%q are not from Secret %s", component, kafka.SASL.Username, kafka.SASL.Password, secret)
 			}
 		}
-		files = append(files, kafka.TLS.CAFile, kafka.TLS.CertFile, kafka.TLS.KeyFile)
+		if (admin.TokenFile != "") != (valueString(tb, r, "adminAuth.existingSecret") != "") {
+			tb.Errorf("%s admin.token_file = %q with adminAuth.existingSecret %q", component, admin.TokenFile, valueString(tb, r, "adminAuth.existingSecret"))
+		}
+		if admin.Listen != ":9090" || admin.MetricsListen != ":9091" {
+			tb.Errorf("%s admin listens on %q/%q; the probes, Services and NetworkPolicies expect :9090/:9091", component, admin.Listen, admin.MetricsListen)
+		}
+		files = append(files, kafka.TLS.CAFile, kafka.TLS.CertFile, kafka.TLS.KeyFile, admin.TokenFile)
 		// Every file the config names is on a read-only Secret mount.
 		for _, f := range files {
 			if f != "" && !onSecretMount(rc, f) {

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -83,17 +85,17 @@ type serviceMonitor struct {
 // kinds maps apiVersion/kind to the typed object a manifest decodes into. A
 // kind missing here fails the test: every rendered object is checked.
 var kinds = map[string]func() any{
-	"v1/ConfigMap":                                      func() any { return &corev1.ConfigMap{} },
-	"v1/Service":                                        func() any { return &corev1.Service{} },
-	"v1/ServiceAccount":                                 func() any { return &corev1.ServiceAccount{} },
-	"apps/v1/DaemonSet":                                 func() any { return &appsv1.DaemonSet{} },
-	"apps/v1/Deployment":                                func() any { return &appsv1.Deployment{} },
-	"autoscaling/v2/HorizontalPodAutoscaler":            func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
-	"policy/v1/PodDisruptionBudget":                     func() any { return &policyv1.PodDisruptionBudget{} },
-	"networking.k8s.io/v1/NetworkPolicy":                func() any { return &networkingv1.NetworkPolicy{} },
-	"rbac.authorization.k8s.io/v1/ClusterRole":          func() any { return &rbacv1.ClusterRole{} },
-	"rbac.authorization.k8s.io/v1/ClusterRoleBinding":   func() any { return &rbacv1.ClusterRoleBinding{} },
-	"monitoring.coreos.com/v1/ServiceMonitor":           func() any { return &serviceMonitor{} },
+	"v1/ConfigMap":                                    func() any { return &corev1.ConfigMap{} },
+	"v1/Service":                                      func() any { return &corev1.Service{} },
+	"v1/ServiceAccount":                               func() any { return &corev1.ServiceAccount{} },
+	"apps/v1/DaemonSet":                               func() any { return &appsv1.DaemonSet{} },
+	"apps/v1/Deployment":                              func() any { return &appsv1.Deployment{} },
+	"autoscaling/v2/HorizontalPodAutoscaler":          func() any { return &autoscalingv2.HorizontalPodAutoscaler{} },
+	"policy/v1/PodDisruptionBudget":                   func() any { return &policyv1.PodDisruptionBudget{} },
+	"networking.k8s.io/v1/NetworkPolicy":              func() any { return &networkingv1.NetworkPolicy{} },
+	"rbac.authorization.k8s.io/v1/ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
+	"rbac.authorization.k8s.io/v1/ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
+	"monitoring.coreos.com/v1/ServiceMonitor":         func() any { return &serviceMonitor{} },
 }
 
 // manifest is one rendered object, strictly decoded.
@@ -234,8 +236,8 @@ func decodeManifests(source, body string) ([]manifest, error) {
 			return nil, fmt.Errorf("%s doc %d: unexpected kind %q", source, i, key)
 		}
 		obj := mk()
-		if err := yaml.UnmarshalStrict([]byte(doc), obj); err != nil {
-			return nil, fmt.Errorf("%s doc %d (%s): strict decode: %v\n%s", source, i, key, err, doc)
+		if err := decodeStrict([]byte(doc), obj); err != nil {
+			return nil, fmt.Errorf("%s doc %d (%s): %v\n%s", source, i, key, err, doc)
 		}
 		name := ""
 		if o, ok := obj.(metav1.Object); ok {
@@ -246,6 +248,24 @@ func decodeManifests(source, body string) ([]manifest, error) {
 		out = append(out, manifest{Source: source, Kind: tm.Kind, Name: name, Obj: obj})
 	}
 	return out, nil
+}
+
+// decodeStrict decodes a YAML document the way the API server does with
+// fieldValidation=Strict: duplicate keys, unknown fields and fields in the
+// wrong case (readOnlyRootFileSystem) are all errors.
+func decodeStrict(doc []byte, obj any) error {
+	j, err := yaml.YAMLToJSONStrict(doc)
+	if err != nil {
+		return fmt.Errorf("strict YAML: %w", err)
+	}
+	strictErrs, err := kjson.UnmarshalStrict(j, obj, kjson.DisallowUnknownFields)
+	if err != nil {
+		return fmt.Errorf("decode: %w", err)
+	}
+	if len(strictErrs) > 0 {
+		return fmt.Errorf("strict decode: %v", errors.Join(strictErrs...))
+	}
+	return nil
 }
 
 func isBlankYAML(doc string) bool {

@@ -1,11 +1,14 @@
 package deploy
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	indexerconfig "github.com/sluice-io/sluice/services/indexer/config"
 	parserconfig "github.com/sluice-io/sluice/services/parser/config"
@@ -165,16 +168,43 @@ config:
 	})
 }
 
-// TestComponentsCanBeDisabled: a partial install (e.g. parser and indexer
-// only, next to another log agent) renders and stays consistent.
+// TestComponentsCanBeDisabled: the split install docs/deploy.md describes
+// (the shipper alone in a privileged namespace, parser and indexer elsewhere)
+// renders and stays consistent.
 func TestComponentsCanBeDisabled(t *testing.T) {
-	r := mustRender(t, valuesYAML(t, `shipper: {enabled: false}`))
-	for _, m := range r.Manifests {
-		if m.Obj != nil && strings.Contains(m.Name, "shipper") {
-			t.Errorf("%s %s rendered with shipper.enabled=false", m.Kind, m.Name)
-		}
-	}
-	if n := len(workloads(r)); n != 2 {
-		t.Errorf("%d workloads, want 2", n)
+	for _, tc := range []struct {
+		values string
+		want   []string
+	}{
+		{`shipper: {enabled: false}`, []string{"indexer", "parser"}},
+		{`{parser: {enabled: false}, indexer: {enabled: false}}`, []string{"shipper"}},
+	} {
+		t.Run(tc.values, func(t *testing.T) {
+			r := mustRender(t, valuesYAML(t, tc.values))
+			var got []string
+			for _, w := range workloads(r) {
+				got = append(got, w.Component)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("workloads %v, want %v", got, tc.want)
+			}
+			for _, m := range r.Manifests {
+				c := ""
+				if o, ok := m.Obj.(metav1.Object); ok {
+					c = o.GetLabels()["app.kubernetes.io/component"]
+				}
+				if !slices.Contains(tc.want, c) {
+					t.Errorf("%s %s (component %q) rendered for a disabled component", m.Kind, m.Name, c)
+				}
+			}
+			hasShipper := slices.Contains(tc.want, "shipper")
+			if n := len(objects[rbacv1.ClusterRole](r)); (n == 1) != hasShipper {
+				t.Errorf("%d ClusterRoles with shipper enabled=%v", n, hasShipper)
+			}
+			checkSelectors(t, r)
+			checkPodSecurity(t, r)
+			checkNetworkPolicies(t, r)
+		})
 	}
 }

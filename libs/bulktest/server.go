@@ -64,9 +64,10 @@ type Server struct {
 	}
 }
 
-// Hook sees every bulk request after its body was read (body is the
-// decompressed NDJSON). Returning true means it wrote the response itself
-// and the server does nothing more.
+// Hook sees every bulk request after its body was read and the latency
+// waited (body is the decompressed NDJSON, valid only during the call).
+// Returning true means it wrote the response itself and the server does
+// nothing more. It runs on the request's goroutine, concurrently with others.
 type Hook func(w http.ResponseWriter, r *http.Request, body []byte) bool
 
 // Item is one bulk action given to an ItemHook.
@@ -79,7 +80,9 @@ type Item struct {
 
 // ItemHook may answer an item itself: a non-zero status is returned for the
 // item with the given error type and reason (for 2xx the document is not
-// stored). Status 0 lets the server handle the item.
+// stored). Status 0 lets the server handle the item. It runs with the
+// server's lock held (it must not call the Server's methods), and
+// Item.Source is valid only during the call.
 type ItemHook func(it Item) (status int, errType, reason string)
 
 // Option configures a Server.

@@ -10,9 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/sluice-io/sluice/libs/bulktest"
 	"github.com/sluice-io/sluice/loadtest/gen"
 	"github.com/sluice-io/sluice/loadtest/stack"
+	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 )
 
 // doc is the part of an indexed document the checks read.
@@ -123,6 +127,15 @@ func total(pods []*gen.Pod) int {
 	return n
 }
 
+// waitUntil polls cond until it holds or the timeout passes; the caller's
+// checks then say what is missing.
+func waitUntil(timeout time.Duration, cond func() bool) {
+	deadline := time.Now().Add(timeout)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (int, bool)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -164,12 +177,71 @@ func TestPipelineExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := total(pods)
-	waitFor(t, fmt.Sprintf("%d documents", want), 2*time.Minute, func() (int, bool) { return es.Count(), es.Count() >= want })
+	waitUntil(2*time.Minute, func() bool { return es.Count() >= want })
 	time.Sleep(500 * time.Millisecond) // anything extra would show up now
 	if got := es.Count(); got != want {
 		t.Errorf("%d documents indexed, want %d", got, want)
+		traceLoss(t, st, es.Docs())
 	}
 	tally(t, es.Docs(), pods)
+}
+
+// traceLoss says, for each line missing from the index, whether it reached
+// the raw and parsed topics, so a failure points at the stage that lost it.
+func traceLoss(t *testing.T, st *stack.Stack, docs map[string]json.RawMessage) {
+	t.Helper()
+	indexed := map[string]bool{}
+	for _, raw := range docs {
+		var d doc
+		_ = json.Unmarshal(raw, &d)
+		pod, seq, _ := gen.SeqFromURL(d.URL.Original)
+		indexed[fmt.Sprintf("%s#%d", pod, seq)] = true
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(st.Brokers()...), kgo.ConsumeTopics(st.Topic(stack.RawTopic), st.Topic(stack.ParsedTopic), st.Topic(stack.DLQTopic)),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	where := map[string][]string{}
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		fs.EachRecord(func(r *kgo.Record) {
+			var url string
+			if r.Topic != st.Topic(stack.ParsedTopic) {
+				var rec logsv1.RawRecord
+				if proto.Unmarshal(r.Value, &rec) == nil {
+					_, req, _ := strings.Cut(string(rec.Line), "\"")
+					if f := strings.Fields(req); len(f) > 1 {
+						url = f[1]
+					}
+				}
+			} else {
+				var d doc
+				_ = json.Unmarshal(r.Value, &d)
+				url = d.URL.Original
+			}
+			pod, seq, ok := gen.SeqFromURL(url)
+			if !ok {
+				return
+			}
+			key := fmt.Sprintf("%s#%d", pod, seq)
+			if !indexed[key] {
+				at := fmt.Sprintf("%s[%d]@%d", r.Topic, r.Partition, r.Offset)
+				for _, h := range r.Headers {
+					if h.Key == "sluice-dlq-reason" {
+						at += " (" + string(h.Value) + ")"
+					}
+				}
+				where[key] = append(where[key], at)
+			}
+		})
+	}
+	for k, v := range where {
+		t.Logf("not indexed but in Kafka: %s at %v", k, v)
+	}
 }
 
 // TestLocalFileSink is the make run path: no search engine, documents go to

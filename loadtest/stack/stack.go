@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/sluice-io/sluice/libs/kafka"
 	"github.com/sluice-io/sluice/libs/service"
 	"github.com/sluice-io/sluice/services/indexer"
@@ -55,6 +57,11 @@ type Options struct {
 	Rules []parsercfg.Rule
 	// Node name the shipper reports; default "local".
 	Node string
+	// Prefix is put before every topic and consumer group name, so runs
+	// sharing one real Kafka cluster do not see each other's records.
+	Prefix string
+	// Index overrides the parser's index template (default logs-%{+yyyy.MM.dd}).
+	Index string
 	// Log receives the services' logs; default discards.
 	Log *slog.Logger
 	// Tune, when set, edits each service's config before it starts.
@@ -107,11 +114,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	s := &Stack{opts: o, services: map[string]*running{}, brokers: o.Brokers}
 	if len(s.brokers) == 0 {
-		e, err := kafka.StartEmbedded(1, o.KafkaDataDir, o.Partitions, RawTopic, ParsedTopic, DLQTopic)
+		e, err := kafka.StartEmbedded(1, o.KafkaDataDir, o.Partitions, s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic))
 		if err != nil {
 			return nil, err
 		}
 		s.embedded, s.brokers = e, e.Brokers()
+	} else if err := s.ensureTopics(ctx); err != nil {
+		return nil, err
 	}
 	if err := s.StartIndexer(ctx); err != nil {
 		s.Stop()
@@ -129,6 +138,22 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	return s, nil
 }
+
+// ensureTopics creates the topics on external brokers with the stack's
+// partition count (a broker's auto-creation would give them one).
+func (s *Stack) ensureTopics(ctx context.Context) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.brokers...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return kafka.EnsureTopics(cctx, cl, s.opts.Partitions, s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic))
+}
+
+// Topic returns the stack's name for a topic (RawTopic, ParsedTopic, DLQTopic).
+func (s *Stack) Topic(name string) string { return s.opts.Prefix + name }
 
 // Brokers returns the Kafka seed brokers.
 func (s *Stack) Brokers() []string { return s.brokers }
@@ -149,7 +174,7 @@ func (s *Stack) ShipperConfig() shippercfg.Config {
 	c := shippercfg.NewDefault()
 	c.Node = s.opts.Node
 	c.Kafka.Brokers = s.brokers
-	c.Kafka.Topic = RawTopic
+	c.Kafka.Topic = s.Topic(RawTopic)
 	c.Tail.Include = []string{filepath.Join(s.opts.LogDir, "*.log")}
 	c.Tail.Roots = []string{s.opts.LogDir, s.opts.Dir}
 	c.Tail.PollInterval = 100 * 1e6
@@ -166,7 +191,11 @@ func (s *Stack) ShipperConfig() shippercfg.Config {
 func (s *Stack) ParserConfig() parsercfg.Config {
 	c := parsercfg.NewDefault()
 	c.Kafka.Brokers = s.brokers
-	c.Kafka.InputTopic, c.Kafka.OutputTopic, c.Kafka.DLQTopic = RawTopic, ParsedTopic, DLQTopic
+	c.Kafka.InputTopic, c.Kafka.OutputTopic, c.Kafka.DLQTopic = s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic)
+	c.Kafka.Group = s.opts.Prefix + c.Kafka.Group
+	if s.opts.Index != "" {
+		c.Kafka.Index = s.opts.Index
+	}
 	c.Rules = s.opts.Rules
 	if c.Rules == nil {
 		c.Rules = []parsercfg.Rule{
@@ -184,7 +213,8 @@ func (s *Stack) ParserConfig() parsercfg.Config {
 func (s *Stack) IndexerConfig() indexercfg.Config {
 	c := indexercfg.NewDefault()
 	c.Kafka.Brokers = s.brokers
-	c.Kafka.Topic, c.Kafka.DLQTopic = ParsedTopic, DLQTopic
+	c.Kafka.Topic, c.Kafka.DLQTopic = s.Topic(ParsedTopic), s.Topic(DLQTopic)
+	c.Kafka.Group = s.opts.Prefix + c.Kafka.Group
 	if s.opts.SearchURL != "" {
 		c.Output = "elasticsearch"
 		c.Elasticsearch.URLs = []string{s.opts.SearchURL}

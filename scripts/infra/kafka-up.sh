@@ -8,6 +8,7 @@
 #   SLUICE_KAFKA_VERSION          org.apache.kafka:kafka_2.13 version (default 4.4.0)
 #   SLUICE_KAFKA_HEAP             -Xmx for the broker    (default 512m)
 #   SLUICE_KAFKA_TIMEOUT          seconds to wait for readiness (default 240)
+#   SLUICE_KAFKA_KEEP_DATA=1      restart on the existing log dir instead of a fresh cluster
 #   SLUICE_CACHE, SLUICE_RUN, SLUICE_JAVA, SLUICE_MVN: see lib.sh
 #
 # Success prints one line: "kafka up on 127.0.0.1:19092 (pid N)".
@@ -79,8 +80,15 @@ fetch_libs "$LIBDIR" "
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>$SLF4J_VERSION</version></dependency>" ||
   exit 1
 
-# Every start is a fresh, empty cluster.
-rm -rf "$RUNDIR"
+# Every start is a fresh, empty cluster, unless a restart asks to keep the
+# log (kafka-restart.sh: the broker comes back with its topics and offsets).
+KEEP=0
+if [[ "${SLUICE_KAFKA_KEEP_DATA:-0}" == 1 && -f "$RUNDIR/data/meta.properties" ]]; then
+  KEEP=1
+  mv "$LOG" "$LOG.prev" 2>/dev/null || true
+else
+  rm -rf "$RUNDIR"
+fi
 mkdir -p "$RUNDIR/data"
 
 cat >"$RUNDIR/server.properties" <<EOF
@@ -129,7 +137,7 @@ CLUSTER_ID=-
 while [[ "$CLUSTER_ID" == -* ]]; do
   CLUSTER_ID="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 done
-if ! "$SLUICE_JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+if ((KEEP == 0)) && ! "$SLUICE_JAVA" -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
   -Dlog4j2.configurationFile="$RUNDIR/log4j2-tools.properties" -cp "$CP" \
   kafka.tools.StorageTool format -t "$CLUSTER_ID" -c "$RUNDIR/server.properties" >"$RUNDIR/format.log" 2>&1; then
   LOG="$RUNDIR/format.log" fail "kafka-storage format failed"

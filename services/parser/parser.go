@@ -242,7 +242,16 @@ func (p *Parser) parseOne(engine *rules.Engine, in *kgo.Record, doc *document.Do
 		return nil, err
 	}
 	if d, budget := time.Since(start), time.Duration(p.budget.Load()); d > budget {
-		return nil, fmt.Errorf("%w: %v > %v (rule %s)", ErrBudget, d, budget, rule.Name)
+		// Wall time also counts a GC pause or a busy machine. Only a record
+		// that is over budget twice in a row is dead-lettered as too costly.
+		start = time.Now()
+		index, err = engine.Apply(rule, &raw, doc)
+		if err != nil {
+			return nil, err
+		}
+		if d2 := time.Since(start); d2 > budget {
+			return nil, fmt.Errorf("%w: %v and %v > %v (rule %s)", ErrBudget, d, d2, budget, rule.Name)
+		}
 	}
 	src := raw.GetSource()
 	*buf = doc.AppendJSON((*buf)[:0])

@@ -17,7 +17,7 @@ type Config struct {
 	// Patterns are custom grok pattern definitions, NAME: regex.
 	Patterns map[string]string `yaml:"patterns"`
 	// Budget bounds one record's processing; a record over it goes to the
-	// dead-letter topic. Default 50ms.
+	// dead-letter topic (after a second try, so a pause does not count). Default 250ms.
 	Budget    config.Duration  `yaml:"budget"`
 	Admin     config.Admin     `yaml:"admin"`
 	Telemetry config.Telemetry `yaml:"telemetry"`
@@ -145,7 +145,7 @@ func NewDefault() Config {
 			MaxBufferedBytes: 32 << 20,
 			Compression:      "snappy",
 		},
-		Budget:    config.Duration(50 * time.Millisecond),
+		Budget:    config.Duration(250 * time.Millisecond),
 		Admin:     config.Admin{Listen: ":9090", MetricsListen: ":9091"},
 		Telemetry: config.Telemetry{TraceSampleRatio: 0.01},
 		Log:       config.Log{Level: "info", Format: "json"},

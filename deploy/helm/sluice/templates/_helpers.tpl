@@ -149,6 +149,12 @@ readinessProbe:
     secretName: {{ $v.kafka.tls.existingSecret }}
     defaultMode: 0440
 {{- end }}
+{{- if $v.adminAuth.existingSecret }}
+- name: admin-token
+  secret:
+    secretName: {{ $v.adminAuth.existingSecret }}
+    defaultMode: 0440
+{{- end }}
 {{- if and (eq .component "indexer") $v.elasticsearch.tls.caSecret }}
 - name: es-ca
   secret:
@@ -162,6 +168,11 @@ readinessProbe:
 {{- if and $v.kafka.tls.enabled $v.kafka.tls.existingSecret }}
 - name: kafka-tls
   mountPath: /etc/sluice/kafka-tls
+  readOnly: true
+{{- end }}
+{{- if $v.adminAuth.existingSecret }}
+- name: admin-token
+  mountPath: /etc/sluice/admin-token
   readOnly: true
 {{- end }}
 {{- if and (eq .component "indexer") $v.elasticsearch.tls.caSecret }}
@@ -208,6 +219,9 @@ back after rendering.
 {{- $_ := set $kafka "sasl" (dict "mechanism" $v.kafka.sasl.mechanism "username" "SLUICE_SECRETREF_kafka_user_X" "password" "SLUICE_SECRETREF_kafka_pass_X") -}}
 {{- end -}}
 {{- if $kafka }}{{ $_ := set $auto "kafka" $kafka }}{{ end -}}
+{{- if $v.adminAuth.existingSecret -}}
+{{- $_ := set $auto "admin" (dict "token_file" (printf "/etc/sluice/admin-token/%s" $v.adminAuth.tokenKey)) -}}
+{{- end -}}
 {{- if eq $svc "indexer" -}}
 {{- $es := dict -}}
 {{- if eq $v.elasticsearch.auth.type "basic" -}}
@@ -254,20 +268,13 @@ back after rendering.
 
 {{/* NetworkPolicy peer list from a {namespaceSelector, podSelector, cidrs} block. */}}
 {{- define "sluice.peers" -}}
-{{- if or .namespaceSelector .podSelector }}
-- {{- with .namespaceSelector }}
-  namespaceSelector:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-  {{- with .podSelector }}
-  podSelector:
-    {{- toYaml . | nindent 4 }}
-  {{- end }}
-{{- end }}
-{{- range .cidrs }}
-- ipBlock:
-    cidr: {{ . }}
-{{- end }}
+{{- $peers := list -}}
+{{- $peer := dict -}}
+{{- with get . "namespaceSelector" }}{{ $_ := set $peer "namespaceSelector" . }}{{ end -}}
+{{- with get . "podSelector" }}{{ $_ := set $peer "podSelector" . }}{{ end -}}
+{{- if $peer }}{{ $peers = append $peers $peer }}{{ end -}}
+{{- range (get . "cidrs") }}{{ $peers = append $peers (dict "ipBlock" (dict "cidr" .)) }}{{ end -}}
+{{- if $peers }}{{ toYaml $peers }}{{ end -}}
 {{- end -}}
 
 {{/* Egress rule: to the peers on the ports, or the ports anywhere when no peer is set. */}}

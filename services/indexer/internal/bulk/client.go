@@ -93,11 +93,10 @@ func WithLimiter(l *Limiter) Option { return func(c *Client) { c.limiter = l } }
 // WithObserver calls f after every bulk request, on the sending goroutine.
 func WithObserver(f func(RequestInfo)) Option { return func(c *Client) { c.observer = f } }
 
-// New returns a client for cfg. It does not contact the server; call Ping.
+// New returns a client for cfg (start from DefaultConfig; zero durations
+// take their defaults). It does not contact the server; call Ping.
 func New(cfg Config, opts ...Option) (*Client, error) {
-	if cfg.Flavor == "" {
-		cfg.Flavor = FlavorElasticsearch
-	}
+	cfg = cfg.withDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

@@ -58,6 +58,7 @@ func BenchmarkCompareIndex(b *testing.B) {
 		close(next)
 		wg.Wait()
 		report(b, b.N, time.Since(t0), cpuTime()-cpu0)
+		b.ReportMetric(float64(srv.Items())/float64(srv.Requests()), "docs/req")
 		if srv.Count() != b.N {
 			b.Fatalf("server accepted %d of %d", srv.Count(), b.N)
 		}
@@ -96,6 +97,7 @@ func BenchmarkCompareIndex(b *testing.B) {
 			b.Fatal(err)
 		}
 		report(b, b.N, time.Since(t0), cpuTime()-cpu0)
+		b.ReportMetric(float64(srv.Items())/float64(srv.Requests()), "docs/req")
 		if st := bi.Stats(); int(st.NumAdded) != b.N || int(st.NumFailed) != 0 || srv.Count() != b.N {
 			b.Fatalf("stats %+v, server %d", st, srv.Count())
 		}

@@ -72,9 +72,30 @@ func DefaultConfig() Config {
 	}
 }
 
+// withDefaults fills zero Flavor, Timeout, BackoffMin and BackoffMax with
+// their defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Flavor == "" {
+		c.Flavor = d.Flavor
+	}
+	if c.Timeout == 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.BackoffMin == 0 {
+		c.BackoffMin = d.BackoffMin
+	}
+	if c.BackoffMax == 0 {
+		c.BackoffMax = max(d.BackoffMax, c.BackoffMin)
+	}
+	return c
+}
+
 // Validate checks the configuration; the error names the key, e.g.
-// "indexer.elasticsearch.urls[0]: ...".
+// "indexer.elasticsearch.urls[0]: ...". Zero Flavor, Timeout, BackoffMin
+// and BackoffMax stand for their defaults.
 func (c Config) Validate() error {
+	c = c.withDefaults()
 	if len(c.URLs) == 0 {
 		return config.Errorf(keyPrefix+"urls", "at least one URL is required")
 	}
@@ -95,7 +116,7 @@ func (c Config) Validate() error {
 		}
 	}
 	switch c.Flavor {
-	case "", FlavorElasticsearch, FlavorOpenSearch:
+	case FlavorElasticsearch, FlavorOpenSearch:
 	default:
 		return config.Errorf(keyPrefix+"flavor", "unknown flavor %q (want elasticsearch or opensearch)", c.Flavor)
 	}

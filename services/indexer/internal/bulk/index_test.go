@@ -206,3 +206,48 @@ func TestBackoffBounds(t *testing.T) {
 		}
 	}
 }
+
+// FAULTS row 6: 429s for a while, then per-item 429s; nothing lost or doubled.
+func TestIndexSurvives429Storm(t *testing.T) {
+	srv := bulktest.New(t)
+	c := newTestClient(t, srv, func(c *Config) { c.MaxRetries = -1 })
+	srv.FailRequestsFor(429, 100*time.Millisecond)
+	srv.RejectItems(429, 300)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			docs := makeDocs(200, "logs-"+string(rune('a'+g)))
+			for _, r := range c.Index(context.Background(), docs) {
+				if r.Outcome != Created {
+					t.Errorf("%+v", r)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if srv.Count() != 800 || srv.Stats().Conflicts != 0 {
+		t.Fatalf("%d docs, %+v", srv.Count(), srv.Stats())
+	}
+}
+
+// FAULTS row 10: a slow engine shrinks the limit to its minimum.
+func TestLimiterShrinksOnLatency(t *testing.T) {
+	srv := bulktest.New(t, bulktest.WithLatency(30*time.Millisecond))
+	l := NewLimiter(1, 8, WithInitialLimit(8), WithTargetLatency(10*time.Millisecond))
+	c := newTestClient(t, srv, nil, WithLimiter(l))
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 3 {
+				c.Index(context.Background(), makeDocs(5, "l"+string(rune('a'+g))+string(rune('a'+i))))
+				if n := l.InFlight(); n > 8 {
+					t.Errorf("%d in flight", n)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if l.Limit() != 1 {
+		t.Fatalf("limit %d after slow answers, want 1", l.Limit())
+	}
+}

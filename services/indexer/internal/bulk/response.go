@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
 // Outcome classifies one document's answer.
@@ -19,8 +21,8 @@ const (
 	// which with deterministic ids means this one was written before.
 	Exists
 	// Retryable: 429, 5xx, es_rejected_execution_exception,
-	// circuit_breaking_exception, or a whole-request failure; sending the
-	// document again may succeed.
+	// circuit_breaking_exception, cluster_block_exception, or a
+	// whole-request failure; sending the document again may succeed.
 	Retryable
 	// Permanent: a mapping conflict, a malformed document, any other 4xx;
 	// sending it again will fail the same way.
@@ -59,7 +61,11 @@ func (r Result) OK() bool { return r.Outcome == Created || r.Outcome == Exists }
 // Classify maps an item's status and error type to an Outcome.
 func Classify(status int, errType string) Outcome {
 	switch errType {
-	case "es_rejected_execution_exception", "circuit_breaking_exception":
+	case "es_rejected_execution_exception", "circuit_breaking_exception",
+		// A read-only or write block (flood-stage disk watermark, a
+		// maintenance block) is lifted by the cluster or an operator; the
+		// document is not at fault. Older versions answer it 403.
+		"cluster_block_exception":
 		return Retryable
 	}
 	switch {
@@ -440,7 +446,7 @@ func (s *scanner) errorValue() (typ, reason string, ok bool) {
 		reason += " (caused by " + causeType + ": " + causeReason + ")"
 	}
 	if len(reason) > maxReasonBytes {
-		reason = reason[:maxReasonBytes] + truncatedSuffix
+		reason = truncate(reason, maxReasonBytes)
 	}
 	return typ, reason, true
 }
@@ -514,9 +520,16 @@ func parseErrorBody(data []byte) (typ, reason string) {
 			}
 		}
 	}
-	const max = 256
-	if len(data) > max {
-		return "", string(data[:max]) + truncatedSuffix
+	return "", strings.ToValidUTF8(truncate(string(data), 256), "\uFFFD")
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return "", string(data)
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + truncatedSuffix
 }

@@ -131,7 +131,7 @@ func TestClassify(t *testing.T) {
 		{200, "", Created}, {201, "", Created}, {409, "version_conflict_engine_exception", Exists},
 		{429, "es_rejected_execution_exception", Retryable}, {400, "es_rejected_execution_exception", Retryable},
 		{500, "", Retryable}, {503, "", Retryable}, {400, "mapper_parsing_exception", Permanent},
-		{403, "cluster_block_exception", Permanent}, {404, "index_not_found_exception", Permanent},
+		{403, "cluster_block_exception", Retryable}, {403, "security_exception", Permanent}, {404, "index_not_found_exception", Permanent},
 		{413, "", Permanent}, {0, "", Retryable}, {100, "", Retryable},
 	}
 	for _, tc := range cases {

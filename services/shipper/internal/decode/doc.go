@@ -30,11 +30,13 @@
 //     Dropping it here would be lossy and would make CRI and docker differ;
 //     the parser stage decides how to present it.
 //   - Invalid UTF-8, NUL bytes and ANSI escapes in CRI content and in docker
-//     "log" strings without \u escapes are passed through unchanged. Docker
-//     itself writes \ufffd for invalid UTF-8, so raw invalid bytes in a
-//     json-file only come from corruption. A "log" value containing \u
-//     escapes is decoded by encoding/json, which replaces invalid UTF-8
-//     with U+FFFD; the result is still deterministic per input.
+//     "log" strings are passed through unchanged; docker \u escapes are
+//     decoded exactly as encoding/json does (a broken surrogate becomes
+//     U+FFFD). Docker itself writes \ufffd for invalid UTF-8, so raw invalid
+//     bytes in a json-file only come from corruption. The one exception is
+//     a line whose keys contain escapes (never written by docker): it is
+//     decoded by encoding/json, which replaces raw invalid UTF-8 with
+//     U+FFFD. Either way the result is a pure function of the line.
 //   - Raw control characters inside docker JSON strings (invalid JSON, but
 //     seen in Fluent Bit's test data) are accepted as literal bytes.
 //

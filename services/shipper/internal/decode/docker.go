@@ -2,13 +2,19 @@ package decode
 
 import (
 	"encoding/json"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // ParseDocker decodes one docker json-file line,
 // {"log":"…\n","stream":"stdout|stderr","time":"<RFC3339Nano>"} with any
 // other members (such as "attrs") ignored. A "log" value without a trailing
-// "\n" is Partial. The common shape is decoded by hand without allocating;
-// strings with \u escapes go through encoding/json.
+// "\n" is Partial. Lines are decoded by hand: without allocating when the
+// only escape is the final "\n", with one allocation otherwise (docker
+// writes <, > and & as \u escapes, so those are common). A line whose keys
+// contain escapes falls back to encoding/json; FuzzParseDocker checks both
+// paths agree.
 func ParseDocker(line []byte) (Line, error) {
 	l, err, ok := parseDockerFast(line)
 	if ok {
@@ -16,6 +22,9 @@ func ParseDocker(line []byte) (Line, error) {
 	}
 	return parseDockerStd(line)
 }
+
+// maxDepth matches encoding/json's nesting limit.
+const maxDepth = 10000
 
 type dockerFields struct {
 	log, stream, time    []byte
@@ -94,12 +103,9 @@ func parseDockerFast(line []byte) (Line, error, bool) {
 				return Line{}, errDockerBadTime, true
 			}
 			vs := i + 1
-			ve, esc, last, uesc, ok := scanString(b, vs)
+			ve, esc, last, _, ok := scanString(b, vs)
 			if !ok {
 				return Line{}, errDockerSyntax, true
-			}
-			if uesc {
-				return Line{}, nil, false
 			}
 			v := b[vs:ve]
 			switch string(key) {
@@ -235,7 +241,7 @@ func scanString(b []byte, i int) (end, esc, last int, uesc, ok bool) {
 
 // skipValue skips one JSON value starting at b[i].
 func skipValue(b []byte, i, depth int) (int, bool) {
-	if i >= len(b) || depth > 64 {
+	if i >= len(b) || depth > maxDepth {
 		return 0, false
 	}
 	switch c := b[i]; {
@@ -309,7 +315,8 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 	}
 }
 
-// unescape decodes a JSON string body without \u escapes.
+// unescape decodes a JSON string body exactly as encoding/json does,
+// except that raw invalid UTF-8 is kept rather than replaced.
 func unescape(s []byte) ([]byte, bool) {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
@@ -335,6 +342,25 @@ func unescape(s []byte) ([]byte, bool) {
 			out = append(out, '\r')
 		case 't':
 			out = append(out, '\t')
+		case 'u':
+			r, ok := getu4(s[i-1:])
+			if !ok {
+				return nil, false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				// A valid pair is consumed whole; anything else is U+FFFD
+				// and the second escape is decoded on its own.
+				if r2, ok := getu4(s[i+1:]); ok {
+					if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
+						out = utf8.AppendRune(out, dec)
+						i += 6
+						continue
+					}
+				}
+				r = unicode.ReplacementChar
+			}
+			out = utf8.AppendRune(out, r)
 		default:
 			return nil, false
 		}
@@ -342,40 +368,60 @@ func unescape(s []byte) ([]byte, bool) {
 	return out, true
 }
 
-// parseDockerStd is the encoding/json path for lines with \u escapes.
-func parseDockerStd(line []byte) (Line, error) {
-	var m struct {
-		Log    *string `json:"log"`
-		Stream *string `json:"stream"`
-		Time   *string `json:"time"`
+// getu4 decodes \uXXXX at the start of s.
+func getu4(s []byte) (rune, bool) {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return 0, false
 	}
-	if err := json.Unmarshal(line, &m); err != nil {
+	return hex4(s[2:6])
+}
+
+// parseDockerStd is the encoding/json path for lines with \u escapes.
+// Keys match exactly and the last duplicate wins, as on the fast path.
+func parseDockerStd(line []byte) (Line, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(line, &m); err != nil || m == nil {
 		return Line{}, errDockerSyntax
 	}
-	if m.Log == nil {
+	str := func(key string) (string, bool, bool) { // value, present, isString
+		raw, ok := m[key]
+		if !ok || string(raw) == "null" {
+			return "", false, false
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return "", true, false
+		}
+		return v, true, true
+	}
+	logv, ok, isStr := str("log")
+	if !ok {
 		return Line{}, errDockerMissingLog
 	}
-	if m.Stream == nil {
-		return Line{}, errDockerMissingStream
+	if !isStr {
+		return Line{}, errDockerLogType
 	}
 	var l Line
-	switch *m.Stream {
-	case "stdout":
+	switch sv, ok, _ := str("stream"); {
+	case !ok:
+		return Line{}, errDockerMissingStream
+	case sv == "stdout":
 		l.Stream = StreamStdout
-	case "stderr":
+	case sv == "stderr":
 		l.Stream = StreamStderr
 	default:
 		return Line{}, errDockerBadStream
 	}
-	if m.Time == nil {
+	tv, ok, _ := str("time")
+	if !ok {
 		return Line{}, errDockerMissingTime
 	}
-	ts, ok := parseTime([]byte(*m.Time))
+	ts, ok := parseTime([]byte(tv))
 	if !ok {
 		return Line{}, errDockerBadTime
 	}
 	l.Time = ts
-	c := []byte(*m.Log)
+	c := []byte(logv)
 	if n := len(c); n > 0 && c[n-1] == '\n' {
 		l.Content = c[:n-1]
 	} else {

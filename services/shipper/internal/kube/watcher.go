@@ -172,8 +172,8 @@ func NewWatcher(cfg WatcherConfig, cs kubernetes.Interface, log *slog.Logger) *W
 	// These fail only on an informer that has started; these have not.
 	_ = w.podInformer.SetTransform(w.stripPod)
 	_ = w.nsInformer.SetTransform(stripNamespace)
-	_ = w.podInformer.SetWatchErrorHandler(w.watchError("pods"))
-	_ = w.nsInformer.SetWatchErrorHandler(w.watchError("namespaces"))
+	_ = w.podInformer.SetWatchErrorHandlerWithContext(w.watchError("pods"))
+	_ = w.nsInformer.SetWatchErrorHandlerWithContext(w.watchError("namespaces"))
 	_, _ = w.podInformer.AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: w.onDelete})
 	return w
 }
@@ -321,8 +321,8 @@ func (w *Watcher) onDelete(obj any) {
 	w.deleted.add(pod, w.now(), w.cfg.DeletedGrace)
 }
 
-func (w *Watcher) watchError(resource string) cache.WatchErrorHandler {
-	return func(_ *cache.Reflector, err error) {
+func (w *Watcher) watchError(resource string) cache.WatchErrorHandlerWithContext {
+	return func(_ context.Context, _ *cache.Reflector, err error) {
 		w.log.Warn("kubernetes watch failed; retrying", "resource", resource, "node", w.cfg.Node, "err", err)
 	}
 }
@@ -458,14 +458,11 @@ func findContainer(pod *corev1.Pod, name string) (spec *corev1.Container, status
 	if name == "" {
 		return nil, nil
 	}
-	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == name {
-			spec = &pod.Spec.Containers[i]
-		}
-	}
-	for i := range pod.Spec.InitContainers {
-		if spec == nil && pod.Spec.InitContainers[i].Name == name {
-			spec = &pod.Spec.InitContainers[i]
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range list {
+			if spec == nil && list[i].Name == name {
+				spec = &list[i]
+			}
 		}
 	}
 	for i := range pod.Spec.EphemeralContainers {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -639,7 +641,6 @@ func TestStripPod(t *testing.T) {
 	}
 }
 
-
 func TestTrimRuntime(t *testing.T) {
 	for in, want := range map[string]string{
 		"containerd://abc": "abc", "docker://abc": "abc", "cri-o://abc": "abc", "abc": "abc", "": "",
@@ -648,4 +649,45 @@ func TestTrimRuntime(t *testing.T) {
 			t.Errorf("trimRuntime(%q) = %q; want %q", in, got, want)
 		}
 	}
+}
+
+func TestNewClientset(t *testing.T) {
+	kc := filepath.Join(t.TempDir(), "kubeconfig")
+	err := os.WriteFile(kc, []byte(`apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true}
+users:
+- name: u
+  user: {token: t}
+contexts:
+- name: x
+  context: {cluster: c, user: u}
+current-context: x
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cs, err := NewClientset(kc); err != nil || cs == nil {
+		t.Fatalf("NewClientset(%s) = %v, %v", kc, cs, err)
+	}
+	if _, err := NewClientset(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("NewClientset of a missing kubeconfig: no error")
+	}
+}
+
+func TestStartWithoutNode(t *testing.T) {
+	cs := fake.NewClientset(newPod("a", "b", "c", labels("x", "y")))
+	w := NewWatcher(WatcherConfig{}, cs, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if w.Start(ctx) {
+		t.Error("Start without a node reported a sync")
+	}
+	if n := len(cs.Actions()); n != 0 {
+		t.Errorf("%d API calls without a node; want none (no cluster-wide pod watch)", n)
+	}
+	got, _, _ := lookupPath(w, "/var/log/pods/a_b_c/x/0.log")
+	checkK(t, got, &logsv1.Kubernetes{Namespace: "a", Pod: "b", PodUid: "c", Container: "x"})
 }

@@ -41,6 +41,7 @@ type file struct {
 	eofAt        time.Time
 	closed       bool
 	nextFlags    []string
+	renamed      bool // the watched path was seen naming another file
 	overlong     [3]bool // per stream: the pending event holds an overlong line
 	limitWarned  bool
 
@@ -64,13 +65,18 @@ func (t *Tailer) readChunk(ctx context.Context, f *file, emit func(context.Conte
 	}
 	if f.bstart == f.bend {
 		f.bstart, f.bend, f.scanned = 0, 0, 0
-		if cap(f.buf) > 4*chunk {
+		if cap(f.buf) > chunk {
 			f.buf = nil // release the memory of a past long line
 		}
 	}
 	if f.buf == nil {
-		f.buf = make([]byte, chunk)
+		if b, ok := t.bufs.Get().(*[]byte); ok {
+			f.buf = *b
+		} else {
+			f.buf = make([]byte, chunk)
+		}
 	}
+	defer t.releaseBuf(f)
 	if len(f.buf)-f.bend < chunk/2 {
 		if f.bstart > 0 {
 			n := copy(f.buf, f.buf[f.bstart:f.bend])
@@ -98,7 +104,7 @@ func (t *Tailer) readChunk(ctx context.Context, f *file, emit func(context.Conte
 			f.limitWarned = true
 			t.log.Warn("decompressed size limit reached; rest of the file skipped", "path", f.target, "limit", t.cfg.MaxDecompressedBytes)
 			t.mu.Lock()
-			t.stats.SkippedBytes++ // size of the rest unknown; at least one byte
+			t.stats.DecompressionLimitHits++
 			t.mu.Unlock()
 		}
 		if !f.eof {
@@ -313,4 +319,14 @@ func (t *Tailer) emitEvent(ctx context.Context, emit func(context.Context, Event
 		return err
 	}
 	return nil
+}
+
+// releaseBuf returns an empty standard-size buffer to the pool.
+func (t *Tailer) releaseBuf(f *file) {
+	if f.bstart == f.bend && !f.skipping && f.buf != nil && len(f.buf) == t.cfg.ReadBufferBytes {
+		b := f.buf
+		f.buf = nil
+		f.bstart, f.bend, f.scanned = 0, 0, 0
+		t.bufs.Put(&b)
+	}
 }

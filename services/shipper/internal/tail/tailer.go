@@ -104,6 +104,10 @@ type Stats struct {
 	// RefusedSymlinks counts files refused because they resolve outside
 	// Roots.
 	RefusedSymlinks int64
+	// DecompressionLimitHits counts rotated .gz files cut at
+	// MaxDecompressedBytes (their size past the cut is not measured: that
+	// would mean decompressing the bomb).
+	DecompressionLimitHits int64
 }
 
 // Tailer discovers container log files and reads them. Run reads; Ack,
@@ -131,6 +135,10 @@ type Tailer struct {
 	// maxFinished (oldest dropped first).
 	finished      map[string]struct{}
 	finishedOrder []string
+
+	// bufs recycles ReadBufferBytes read buffers, so that idle files hold
+	// none.
+	bufs sync.Pool
 
 	mu    sync.Mutex // guards everything below and each file's status
 	acks  map[string]*ackState
@@ -480,6 +488,7 @@ func (t *Tailer) poll(ctx context.Context, emit func(context.Context, Event) err
 			// descriptor, catch up on any sibling we never saw (several
 			// rotations between two polls), then open the new file.
 			t.log.Debug("rotation detected", "path", real, "old_inode", cur.ino, "new_inode", ino)
+			cur.renamed = true
 			t.setState(cur, StateRotated)
 			g.current = nil
 			g.needScan = true
@@ -591,6 +600,9 @@ func (t *Tailer) openCurrent(g *group, real string) {
 		return
 	}
 	f, err := t.openPlain(g, real, StateActive, g.reopenTruncated, -1)
+	if errors.Is(err, errMaxOpen) {
+		return // retried next poll
+	}
 	if err != nil {
 		t.log.Warn("cannot open file", "path", real, "err", err)
 		return
@@ -617,12 +629,8 @@ var (
 // checkpoint, else 0"; fromZero forces 0. It returns nil, nil when the file
 // cannot be identified yet or is already open.
 func (t *Tailer) openPlain(g *group, target string, state State, fromZero bool, start int64) (*file, error) {
-	if t.cfg.MaxOpenFiles > 0 && t.nOpen >= t.cfg.MaxOpenFiles {
-		if !t.warned["\x00maxopen"] {
-			t.warned["\x00maxopen"] = true
-			t.log.Warn("tail.max_open_files reached; new files wait", "max_open_files", t.cfg.MaxOpenFiles)
-		}
-		return nil, nil
+	if err := t.checkOpenLimit(); err != nil {
+		return nil, err
 	}
 	osf, err := os.Open(target)
 	if err != nil {
@@ -736,10 +744,11 @@ func (t *Tailer) setSize(f *file, size int64) {
 
 // scanSiblings opens rotated siblings of a group's file (<base>.<suffix>,
 // plain or .gz) that still hold data we have not delivered: those with a
-// checkpoint entry below their end, and those never seen that are newer
-// than the newest sibling we know (rotations that happened while the
-// shipper was down or between two polls). Siblings older than anything we
-// know are history from before this shipper and are left alone.
+// checkpoint entry below their end, and those never seen (rotations that
+// happened while the shipper was down or between two polls). On the first
+// scan of a group at start-up, an unknown sibling older than every known
+// one is history from before this shipper: it is skipped, and remembered
+// as done so later scans skip it too.
 //
 // It reports false when a sibling could not be opened (typically renamed to
 // .gz between listing and opening), so the caller scans again next poll.
@@ -812,7 +821,11 @@ func (t *Tailer) scanSiblings(g *group, real string) bool {
 			if !c.gz && start >= c.size {
 				continue // fully delivered
 			}
-		case (lastKnown >= 0 || g.scanAll) && i > lastKnown:
+		case g.scanAll || (lastKnown >= 0 && i > lastKnown):
+			// Never seen. After the first scan of a group everything
+			// seen is open, finished or checkpointed, so an unknown
+			// sibling is new data whatever its name (a file can be
+			// rotated between our stat and our open).
 			start = 0
 		default:
 			// History from before this shipper: never read it, also not
@@ -877,8 +890,8 @@ func (t *Tailer) fingerprintFile(p string, gz bool) (string, int64, error) {
 // openGzip opens a compressed rotated file and skips to start, reading at
 // most MaxDecompressedBytes of decompressed data.
 func (t *Tailer) openGzip(g *group, target string, start int64) (*file, error) {
-	if t.cfg.MaxOpenFiles > 0 && t.nOpen >= t.cfg.MaxOpenFiles {
-		return nil, nil
+	if err := t.checkOpenLimit(); err != nil {
+		return nil, err
 	}
 	osf, err := os.Open(target)
 	if err != nil {
@@ -996,7 +1009,10 @@ func (t *Tailer) closeFile(ctx context.Context, emit func(context.Context, Event
 	}
 	if a := t.acks[f.fp]; a != nil {
 		a.closed = true
-		a.forget = f.state == StateDeleted
+		// A file deleted with its container needs no checkpoint any more;
+		// a rotated one that was then gzipped keeps it, so the .gz is not
+		// mistaken for unread data after a restart.
+		a.forget = f.state == StateDeleted && !f.renamed
 		t.maybeRetireLocked(f.fp, a)
 	}
 	return nil
@@ -1040,4 +1056,18 @@ func (t *Tailer) markFinished(fp string) {
 		delete(t.finished, t.finishedOrder[0])
 		t.finishedOrder = t.finishedOrder[1:]
 	}
+}
+
+// errMaxOpen: MaxOpenFiles descriptors are open; the caller retries later.
+var errMaxOpen = errors.New("tail: max_open_files reached")
+
+func (t *Tailer) checkOpenLimit() error {
+	if t.cfg.MaxOpenFiles > 0 && t.nOpen >= t.cfg.MaxOpenFiles {
+		if !t.warned["\x00maxopen"] {
+			t.warned["\x00maxopen"] = true
+			t.log.Warn("tail.max_open_files reached; new files wait until others close", "max_open_files", t.cfg.MaxOpenFiles)
+		}
+		return errMaxOpen
+	}
+	return nil
 }

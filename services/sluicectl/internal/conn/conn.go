@@ -51,10 +51,16 @@ func Normalize(addr string) (string, error) {
 	if strings.ContainsAny(addr, " \t\r\n/") {
 		return "", fmt.Errorf("%q is not host:port", addr)
 	}
-	if _, _, err := net.SplitHostPort(addr); err == nil {
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		if port == "" {
+			return "", fmt.Errorf("%q has no port", addr)
+		}
 		return addr, nil
 	}
 	// "host", "::1" or "[::1]" without a port.
+	if strings.HasPrefix(addr, "[") != strings.HasSuffix(addr, "]") {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
 	host := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
 	if strings.ContainsAny(host, "[]") {
 		return "", fmt.Errorf("%q is not host:port", addr)

@@ -20,6 +20,7 @@ func TestNormalize(t *testing.T) {
 		{in: "", err: "empty address"},
 		{in: "a b:1", err: `"a b:1" is not host:port`},
 		{in: "[::1", err: `"[::1" is not host:port`},
+		{in: "host:", err: `"host:" has no port`},
 		{in: "host/path", err: `"host/path" is not host:port`},
 	} {
 		got, err := Normalize(tc.in)
