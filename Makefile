@@ -52,3 +52,4 @@ tidy: ## go mod tidy in every module.
 
 -include scripts/infra/infra.mk
 -include deploy/images.mk
+-include loadtest/loadtest.mk

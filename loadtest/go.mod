@@ -10,6 +10,8 @@ require (
 	github.com/sluice-io/sluice/services/shipper v0.0.0
 )
 
+require google.golang.org/protobuf v1.36.12 // indirect
+
 require (
 	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/pierrec/lz4/v4 v4.1.33 // indirect

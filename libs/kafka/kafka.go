@@ -29,6 +29,9 @@ func ClientOpts(cfg config.Kafka) ([]kgo.Opt, error) {
 		return nil, errors.New("kafka: no brokers configured")
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}
+	if l, ok := envLogger(); ok {
+		opts = append(opts, l)
+	}
 	if cfg.ClientID != "" {
 		opts = append(opts, kgo.ClientID(cfg.ClientID))
 	}

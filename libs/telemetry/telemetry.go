@@ -1,6 +1,3 @@
-// Package telemetry sets up a service's OpenTelemetry metrics and the
-// Prometheus endpoint they are scraped from, and keeps the named counters the
-// admin API's GetStats reports from the same values the metrics export.
 package telemetry
 
 import (
@@ -18,17 +15,25 @@ import (
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
 )
 
-// Telemetry is one service's metrics.
+// Telemetry is one service's metrics and traces.
 type Telemetry struct {
+	service  string
+	scope    string // instrumentation scope of the service's own meter and tracer
 	provider *sdkmetric.MeterProvider
 	meter    metric.Meter
 	registry *prometheus.Registry
 
-	mu       sync.Mutex
-	counters map[string]*Counter
-	gauges   map[string]*Gauge
+	mu             sync.Mutex
+	counters       map[string]*Counter
+	gauges         map[string]*Gauge
+	accounts       map[string]*Accounts
+	tracerProvider trace.TracerProvider
+	tracer         trace.Tracer
+	sdkTracer      *sdktrace.TracerProvider // nil while tracing is off
 }
 
 // New creates the service's meter provider with a Prometheus exporter on a
@@ -40,12 +45,19 @@ func New(service string) (*Telemetry, error) {
 		return nil, err
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
+	scope := "github.com/sluice-io/sluice/" + service
+	tp := noopTracerProvider()
 	return &Telemetry{
-		provider: mp,
-		meter:    mp.Meter("github.com/sluice-io/sluice/" + service),
-		registry: reg,
-		counters: map[string]*Counter{},
-		gauges:   map[string]*Gauge{},
+		service:        service,
+		scope:          scope,
+		provider:       mp,
+		meter:          mp.Meter(scope),
+		registry:       reg,
+		counters:       map[string]*Counter{},
+		gauges:         map[string]*Gauge{},
+		accounts:       map[string]*Accounts{},
+		tracerProvider: tp,
+		tracer:         tp.Tracer(scope),
 	}, nil
 }
 
@@ -169,5 +181,17 @@ func (t *Telemetry) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	return ln.Addr(), nil
 }
 
-// Shutdown flushes and stops the meter provider.
-func (t *Telemetry) Shutdown(ctx context.Context) error { return t.provider.Shutdown(ctx) }
+// Shutdown flushes and stops the tracer provider (when tracing is on) and the
+// meter provider. Spans are flushed first: they are what a slow exporter
+// would lose, while metrics are scraped.
+func (t *Telemetry) Shutdown(ctx context.Context) error {
+	t.mu.Lock()
+	tp := t.sdkTracer
+	t.mu.Unlock()
+	var errs []error
+	if tp != nil {
+		errs = append(errs, tp.Shutdown(ctx))
+	}
+	errs = append(errs, t.provider.Shutdown(ctx))
+	return errors.Join(errs...)
+}

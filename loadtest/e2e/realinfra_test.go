@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,6 +41,7 @@ func TestRealInfraPipeline(t *testing.T) {
 	st, err := stack.Start(ctx, stack.Options{
 		Dir: t.TempDir(), Brokers: brokers, SearchURL: url, SearchFlavor: flavor,
 		Prefix: "e2e-" + run + ".", Index: index, Partitions: 3,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)

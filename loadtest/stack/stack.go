@@ -231,13 +231,43 @@ func (s *Stack) IndexerConfig() indexercfg.Config {
 	return c
 }
 
-func (s *Stack) start(ctx context.Context, name string, run func(ctx context.Context) error) {
+// start runs a service under supervision, the way a kubelet restarts a
+// crashed container: a Run that returns an error (Kafka refused a record, a
+// fatal client error) is logged and started again after a second, from its
+// committed offsets and checkpoints. build makes a fresh instance per start.
+func (s *Stack) start(ctx context.Context, name string, build func() (func(context.Context) error, error)) error {
+	run, err := build()
+	if err != nil {
+		return err
+	}
 	rctx, cancel := context.WithCancelCause(ctx)
 	r := &running{cancel: cancel, done: make(chan error, 1)}
-	go func() { r.done <- run(rctx) }()
+	log := s.logger(name)
+	go func() {
+		for {
+			err := run(rctx)
+			if err == nil || rctx.Err() != nil {
+				r.done <- err
+				return
+			}
+			log.Error("service stopped with an error; restarting", "err", err)
+			select {
+			case <-time.After(time.Second):
+			case <-rctx.Done():
+				r.done <- err
+				return
+			}
+			if run, err = build(); err != nil {
+				log.Error("service cannot restart", "err", err)
+				r.done <- err
+				return
+			}
+		}
+	}()
 	s.mu.Lock()
 	s.services[name] = r
 	s.mu.Unlock()
+	return nil
 }
 
 // StartShipper starts the shipper.
@@ -246,12 +276,13 @@ func (s *Stack) StartShipper(ctx context.Context) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	sh, err := shipper.New(c, "stack", s.logger("shipper"))
-	if err != nil {
-		return err
-	}
-	s.start(ctx, "shipper", sh.Run)
-	return nil
+	return s.start(ctx, "shipper", func() (func(context.Context) error, error) {
+		sh, err := shipper.New(c, "stack", s.logger("shipper"))
+		if err != nil {
+			return nil, err
+		}
+		return sh.Run, nil
+	})
 }
 
 // StartParser starts parser replica i.
@@ -260,12 +291,14 @@ func (s *Stack) StartParser(ctx context.Context, i int) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	p, err := parser.New(c, "stack", s.logger(fmt.Sprintf("parser-%d", i)))
-	if err != nil {
-		return err
-	}
-	s.start(ctx, fmt.Sprintf("parser-%d", i), p.Run)
-	return nil
+	name := fmt.Sprintf("parser-%d", i)
+	return s.start(ctx, name, func() (func(context.Context) error, error) {
+		p, err := parser.New(c, "stack", s.logger(name))
+		if err != nil {
+			return nil, err
+		}
+		return p.Run, nil
+	})
 }
 
 // StartIndexer starts the indexer.
@@ -274,22 +307,23 @@ func (s *Stack) StartIndexer(ctx context.Context) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	sink, err := indexer.NewSink(ctx, c)
-	if err != nil {
-		return err
-	}
-	ix, err := indexer.New(c, "stack", sink, s.logger("indexer"))
-	if err != nil {
-		return err
-	}
-	s.start(ctx, "indexer", func(ctx context.Context) error {
-		err := ix.Run(ctx)
-		if cl, ok := sink.(io.Closer); ok {
-			cl.Close()
+	return s.start(ctx, "indexer", func() (func(context.Context) error, error) {
+		sink, err := indexer.NewSink(ctx, c)
+		if err != nil {
+			return nil, err
 		}
-		return err
+		ix, err := indexer.New(c, "stack", sink, s.logger("indexer"))
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context) error {
+			err := ix.Run(ctx)
+			if cl, ok := sink.(io.Closer); ok {
+				cl.Close()
+			}
+			return err
+		}, nil
 	})
-	return nil
 }
 
 // StopService stops one service ("shipper", "parser-0", "indexer")

@@ -7,6 +7,11 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/sluice-io/sluice/loadtest/gen"
+	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 )
 
 // Recorder notes when each _id was first accepted by a bulk-API test
@@ -102,4 +107,22 @@ func ReadNDJSON(r io.Reader, indexed time.Time) (out []Doc, unparsed int64, err 
 		out = append(out, d)
 	}
 	return out, unparsed, sc.Err()
+}
+
+// FromDeadLetter reads a dead-letter record's value: the parsed JSON
+// document the indexer gave up on, or the raw record the parser could not
+// turn into one.
+func FromDeadLetter(value []byte) (Doc, bool) {
+	if len(value) > 0 && value[0] == '{' {
+		if d, ok, err := ParseSource("", value); err == nil && ok {
+			d.DeadLetter = true
+			return d, true
+		}
+	}
+	var raw logsv1.RawRecord
+	if proto.Unmarshal(value, &raw) != nil {
+		return Doc{}, false
+	}
+	pod, seq, ok := gen.PodSeqFromLine(raw.GetLine())
+	return Doc{Pod: pod, Seq: seq, DeadLetter: true}, ok
 }

@@ -26,6 +26,9 @@ type Doc struct {
 	// Order is the document's position in indexing order (1-based); 0
 	// when unknown, which turns off the reordering check.
 	Order int64
+	// DeadLetter marks a record read from the dead-letter topic rather
+	// than the index: the line is accounted for, not lost.
+	DeadLetter bool
 }
 
 // source is the part of a document's _source the verifier reads.
@@ -88,8 +91,11 @@ type Result struct {
 	Unparsed  int64 `json:"unparsed"`
 	// Indexed is distinct lines found.
 	Indexed int64 `json:"indexed"`
-	// Lost is lines written but never indexed (outside MayMiss).
+	// Lost is lines written but neither indexed nor dead-lettered
+	// (outside MayMiss).
 	Lost int64 `json:"lost"`
+	// DeadLettered is lines in the dead-letter topic and not indexed.
+	DeadLettered int64 `json:"dead_lettered"`
 	// RotatedAway is lines missing from files the kubelet deleted.
 	RotatedAway int64 `json:"rotated_away"`
 	// Duplicates is extra documents for lines already indexed.
@@ -150,6 +156,9 @@ func (r Result) OK() bool { return r.Lost == 0 && r.Duplicates == 0 && r.Unexpec
 // String is a one-line summary.
 func (r Result) String() string {
 	s := fmt.Sprintf("written %d, indexed %d, lost %d, duplicates %d, unexpected %d", r.Written, r.Indexed, r.Lost, r.Duplicates, r.Unexpected)
+	if r.DeadLettered > 0 {
+		s += fmt.Sprintf(", dead-lettered %d", r.DeadLettered)
+	}
 	if r.RotatedAway > 0 {
 		s += fmt.Sprintf(", rotated away %d", r.RotatedAway)
 	}
@@ -167,10 +176,16 @@ const maxSamples = 20
 // Check compares the documents with what was written. unparsed is the
 // number of documents ParseSource could not place, counted as unexpected.
 func Check(exp Expect, docs []Doc, unparsed int64) Result {
-	r := Result{Written: exp.Total(), Documents: int64(len(docs)) + unparsed, Unparsed: unparsed, Unexpected: unparsed}
+	r := Result{Written: exp.Total(), Unparsed: unparsed, Unexpected: unparsed}
+	for _, d := range docs {
+		if !d.DeadLetter {
+			r.Documents++
+		}
+	}
+	r.Documents += unparsed
 	ordered := len(docs) > 0
 	for i := range docs {
-		if docs[i].Order == 0 {
+		if docs[i].Order == 0 && !docs[i].DeadLetter {
 			ordered = false
 			break
 		}
@@ -183,18 +198,23 @@ func Check(exp Expect, docs []Doc, unparsed int64) Result {
 	}
 	type podState struct {
 		seen   map[int64]int
+		dlq    map[int64]bool
 		maxSeq int64
 		res    PodResult
 	}
 	pods := map[string]*podState{}
 	for pod, n := range exp.Written {
-		pods[pod] = &podState{seen: make(map[int64]int, n), res: PodResult{Pod: pod, Written: n}}
+		pods[pod] = &podState{seen: make(map[int64]int, n), dlq: map[int64]bool{}, res: PodResult{Pod: pod, Written: n}}
 	}
 	var lat, ship []float64
 	for _, d := range docs {
 		ps := pods[d.Pod]
 		if ps == nil || d.Seq < 1 || d.Seq > ps.res.Written {
 			r.Unexpected++
+			continue
+		}
+		if d.DeadLetter {
+			ps.dlq[d.Seq] = true
 			continue
 		}
 		ps.seen[d.Seq]++
@@ -234,6 +254,10 @@ func Check(exp Expect, docs []Doc, unparsed int64) Result {
 		r.Indexed += ps.res.Indexed
 		for s := int64(1); s <= ps.res.Written; s++ {
 			if ps.seen[s] > 0 {
+				continue
+			}
+			if ps.dlq[s] {
+				r.DeadLettered++
 				continue
 			}
 			if inRanges(exp.MayMiss[name], s) {

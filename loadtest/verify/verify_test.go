@@ -44,6 +44,8 @@ func TestCheck(t *testing.T) {
 		{name: "reordered is not a failure", exp: Expect{Written: map[string]int64{"a/p": 3}}, docs: ordered(docsFor("a/p", 2, 1, 3)), reordered: 1, ok: true},
 		{name: "unknown order", exp: Expect{Written: map[string]int64{"a/p": 2}}, docs: docsFor("a/p", 2, 1), reordered: -1, ok: true},
 		{name: "never written", exp: Expect{Written: map[string]int64{"a/p": 1}}, docs: ordered(append(docsFor("a/p", 1, 2), docsFor("b/q", 1)...)), unexpected: 2},
+		{name: "dead-lettered is accounted for", exp: Expect{Written: map[string]int64{"a/p": 3}},
+			docs: append(ordered(docsFor("a/p", 1, 3)), Doc{Pod: "a/p", Seq: 2, DeadLetter: true}), reordered: 0, ok: true},
 		{name: "rotated away", exp: Expect{Written: map[string]int64{"a/p": 5}, MayMiss: map[string][]gen.SeqRange{"a/p": {{From: 1, To: 2}}}},
 			docs: ordered(docsFor("a/p", 3, 4, 5)), rot: 2, ok: true},
 	}

@@ -2,7 +2,6 @@ package indexer
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -186,5 +185,3 @@ func keep(hs []kgo.RecordHeader) []kgo.RecordHeader {
 	}
 	return out
 }
-
-var _ = fmt.Sprint

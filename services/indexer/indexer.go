@@ -5,13 +5,28 @@
 // Documents arrive as their final JSON _source with _id and index in record
 // headers, so a bulk body is built by concatenation, never by re-encoding.
 // Every document is written with op_type=create and its deterministic _id: a
-// replay after a crash is answered 409 and counted as already indexed.
+// replay after a crash is answered 409 and counted as already indexed. The
+// index may be overridden by configuration (see internal/indexname); the
+// name depends only on the record, so a replay lands where the first write
+// did.
 //
-// Offsets are marked only for records the search engine accepted (created or
-// already there) or the dead-letter topic acknowledged; a batch with any
-// record in neither state is retried, and the partition does not move past
-// it. While the search engine is slow, the loop does not fetch: Kafka holds
-// the backlog, and memory stays within Concurrency × MaxBytes.
+// The loop works in rounds: collect up to MaxDocs×Concurrency records and
+// MaxBytes×Concurrency bytes (or what arrived within FlushInterval), deliver
+// them as bulk requests of at most MaxDocs and MaxBytes, up to Concurrency
+// in flight under an adaptive limit (bulk.Limiter: halved on 429s and slow
+// answers), and mark the round's offsets only when every record in it was
+// accepted (created or already there) or acknowledged by the dead-letter
+// topic. A record whose retryable failures exceed MaxRetries is
+// dead-lettered with the reason; a request failed as a whole (the engine
+// down or overloaded) is retried with backoff for as long as it takes.
+//
+// Backpressure: the loop does not fetch while a round is being delivered,
+// so a slow or failing engine leaves the backlog in Kafka. Records fetched
+// beyond the round's byte budget wait in a carry-over for the next round,
+// so the documents held by the indexer never exceed MaxBytes×Concurrency
+// (plus one record). The Kafka client's fetch buffer comes on top: two
+// fetch responses of at most half that budget (min 256 KiB), counted as
+// the brokers send them, compressed.
 package indexer
 
 import (
@@ -35,15 +50,24 @@ import (
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 	"github.com/sluice-io/sluice/services/indexer/config"
 	"github.com/sluice-io/sluice/services/indexer/internal/bulk"
+	"github.com/sluice-io/sluice/services/indexer/internal/indexname"
 	"github.com/sluice-io/sluice/services/indexer/internal/sink"
 )
 
 // Version is set at build time.
 var Version = "dev"
 
-// Sink writes documents and reports each one's outcome, in order.
+// Sink writes documents and reports each one's outcome, in order. Index is
+// called from several goroutines at once (up to Concurrency); it returns
+// only when every document has an outcome, and does not keep docs.
 type Sink interface {
 	Index(ctx context.Context, docs []bulk.Doc) []bulk.Result
+}
+
+// concurrencyReporter is implemented by sinks with an adaptive limit on
+// requests in flight (sink.Search).
+type concurrencyReporter interface {
+	Concurrency() (limit, inFlight int)
 }
 
 // Indexer is one indexer replica.
@@ -54,29 +78,65 @@ type Indexer struct {
 	tel    *telemetry.Telemetry
 	gate   admin.Gate
 	sink   Sink
+	router *indexname.Router
 
 	consumer *kgo.Client
 	producer *kgo.Client
 	draining atomic.Bool
 
-	consumed, indexed, exists, deadLetters, retries, bulkRequests *telemetry.Counter
-	inFlight                                                      *telemetry.Gauge
+	// roundBytes bounds the document bytes of one round.
+	roundBytes int64
+
+	// mu guards owned and carry, which the rebalance callbacks change
+	// from the client's goroutine.
+	mu    sync.Mutex
+	owned map[topicPartition]bool
+	carry []*kgo.Record
+
+	consumed, indexed, exists, deadLetters, retries, rounds     *telemetry.Counter
+	bulkRequests, requestFailures, itemRetries, overloaded      *telemetry.Counter
+	inFlight, inFlightPeak, inFlightLimit, carried              *telemetry.Gauge
+	concLimit, concInFlight, backoffMillis, pendingRetry, maxIn *telemetry.Gauge
+}
+
+type topicPartition struct {
+	topic     string
+	partition int32
 }
 
 // New builds an indexer writing to sink.
 func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexer, error) {
+	router, err := indexname.New(cfg.Index)
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
 	tel, err := telemetry.New("indexer")
 	if err != nil {
 		return nil, err
 	}
-	ix := &Indexer{cfg: cfg, digest: digest, log: log, tel: tel, sink: sink}
+	ix := &Indexer{cfg: cfg, digest: digest, log: log, tel: tel, sink: sink, router: router, owned: map[topicPartition]bool{}}
+	ix.roundBytes = int64(cfg.Batch.MaxBytes) * int64(cfg.Batch.Concurrency)
 	ix.consumed = tel.Counter("records_consumed", "Parsed records consumed.")
 	ix.indexed = tel.Counter("documents_indexed", "Documents the search engine created.")
 	ix.exists = tel.Counter("documents_already_indexed", "Documents answered 409: indexed before (a replay).")
 	ix.deadLetters = tel.Counter("dead_letters", "Documents sent to the dead-letter topic.")
-	ix.retries = tel.Counter("batch_retries", "Batches retried because some documents were not yet accepted.")
-	ix.bulkRequests = tel.Counter("bulk_rounds", "Rounds of bulk requests sent.")
+	ix.retries = tel.Counter("batch_retries", "Rounds retried because some documents were not yet accepted.")
+	ix.rounds = tel.Counter("bulk_rounds", "Rounds of bulk requests sent.")
+	ix.bulkRequests = tel.Counter("bulk_requests", "Bulk requests sent.")
+	ix.requestFailures = tel.Counter("bulk_request_failures", "Bulk requests that failed as a whole (retried without counting against max_retries).")
+	ix.itemRetries = tel.Counter("documents_retried", "Documents refused for a retryable reason (429, 5xx, es_rejected_execution_exception) and sent again.")
+	ix.overloaded = tel.Counter("bulk_overloaded", "Bulk requests answered 429, as a whole or for some items.")
 	ix.inFlight = tel.Gauge("in_flight_bytes", "Bytes of documents fetched and not yet committed.")
+	ix.inFlightPeak = tel.Gauge("in_flight_bytes_peak", "Largest in_flight_bytes since start.")
+	ix.inFlightLimit = tel.Gauge("in_flight_bytes_limit", "Bound on in_flight_bytes: batch.max_bytes × batch.concurrency.")
+	ix.carried = tel.Gauge("carried_bytes", "Bytes fetched past the round's budget, waiting for the next round.")
+	ix.concLimit = tel.Gauge("bulk_concurrency_limit", "Adaptive limit on bulk requests in flight.")
+	ix.concInFlight = tel.Gauge("bulk_requests_in_flight", "Bulk requests in flight.")
+	ix.maxIn = tel.Gauge("bulk_requests_in_flight_peak", "Most bulk requests in flight at once since start.")
+	ix.backoffMillis = tel.Gauge("retry_backoff_ms", "Current wait before the next retry round, 0 when not retrying.")
+	ix.pendingRetry = tel.Gauge("documents_pending_retry", "Documents waiting for a retry round.")
+	ix.inFlightLimit.Set(ix.roundBytes)
+	ix.concLimit.Set(int64(cfg.Batch.Concurrency))
 	return ix, nil
 }
 
@@ -84,7 +144,8 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 func (ix *Indexer) Telemetry() *telemetry.Telemetry { return ix.tel }
 
 // Run consumes until ctx ends, then finishes the round in hand, commits and
-// leaves the group.
+// leaves the group. A ctx cancelled with cause service.ErrAbort stops at
+// once, as a crash would: the round in hand is neither finished nor marked.
 func (ix *Indexer) Run(ctx context.Context) error {
 	cfg := ix.cfg
 	base, err := kafka.ClientOpts(cfg.Kafka.Kafka)
@@ -96,11 +157,11 @@ func (ix *Indexer) Run(ctx context.Context) error {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
 	defer ix.producer.Close()
-	maxBytes := int32(cfg.Batch.MaxBytes) * int32(cfg.Batch.Concurrency)
-	if maxBytes < 1<<20 {
-		maxBytes = 1 << 20
-	}
+	// The client's fetch buffer comes on top of the round: at most
+	// maxFetches responses of fetchMax bytes each, counted compressed.
+	fetchMax := int32(min(max(ix.roundBytes/maxFetches, 256<<10), 256<<20))
 	ix.consumer, err = kgo.NewClient(append(base,
+		kgo.WithLogger(kgoLogger{ix.log}),
 		kgo.ConsumerGroup(cfg.Kafka.Group),
 		kgo.ConsumeTopics(cfg.Kafka.Topic),
 		kgo.Balancers(kgo.CooperativeStickyBalancer()),
@@ -108,12 +169,19 @@ func (ix *Indexer) Run(ctx context.Context) error {
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(time.Second),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.FetchMaxBytes(maxBytes),
-		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
+		kgo.FetchMaxBytes(fetchMax),
+		kgo.FetchMaxPartitionBytes(min(fetchMax, 1<<20)),
+		kgo.MaxConcurrentFetches(maxFetches),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ix.assign(m, true) }),
+		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
+			ix.assign(m, false)
 			if err := cl.CommitMarkedOffsets(ctx); err != nil {
 				ix.log.Warn("commit on revoke failed", "err", err)
 			}
 		}),
+		// Lost partitions may already be someone else's: drop what was
+		// fetched for them, commit nothing.
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ix.assign(m, false) }),
 	)...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
@@ -133,6 +201,38 @@ func (ix *Indexer) Run(ctx context.Context) error {
 	}
 	ix.consumer.CloseAllowingRebalance()
 	return runErr
+}
+
+// maxFetches bounds the fetch responses the Kafka client holds (in flight
+// or buffered); with fetch_max_bytes it bounds the client's memory.
+const maxFetches = 2
+
+// assign records partitions gained or given up; giving one up drops its
+// carried records, which its next owner fetches again.
+func (ix *Indexer) assign(m map[string][]int32, add bool) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for t, ps := range m {
+		for _, p := range ps {
+			if add {
+				ix.owned[topicPartition{t, p}] = true
+			} else {
+				delete(ix.owned, topicPartition{t, p})
+			}
+		}
+	}
+	if add || len(ix.carry) == 0 {
+		return
+	}
+	kept := ix.carry[:0]
+	for _, r := range ix.carry {
+		if ix.owned[topicPartition{r.Topic, r.Partition}] {
+			kept = append(kept, r)
+		}
+	}
+	clear(ix.carry[len(kept):])
+	ix.carry = kept
+	ix.carried.Set(recordsBytes(kept))
 }
 
 func (ix *Indexer) loop(ctx context.Context) error {
@@ -161,27 +261,101 @@ func (ix *Indexer) loop(ctx context.Context) error {
 			ix.consumer.AllowRebalance()
 			return nil
 		}
-		ix.consumer.MarkCommitRecords(recs...)
+		ix.mark(recs)
 		ix.inFlight.Set(0)
 		ix.consumer.AllowRebalance()
 	}
 }
 
-// collect fetches up to limit records, waiting at most FlushInterval after
-// the first one for a round to fill. It returns an error only when ctx ended
-// before anything was fetched.
+// mark marks the round's records for commit, except those of partitions
+// given up meanwhile: their next owner reads them again (409s), and an
+// offset committed for a partition this replica no longer owns could move
+// its owner's position.
+func (ix *Indexer) mark(recs []*kgo.Record) {
+	ix.mu.Lock()
+	ok := recs
+	for i, r := range recs {
+		if !ix.owned[topicPartition{r.Topic, r.Partition}] {
+			ok = make([]*kgo.Record, 0, len(recs))
+			ok = append(ok, recs[:i]...)
+			for _, r := range recs[i+1:] {
+				if ix.owned[topicPartition{r.Topic, r.Partition}] {
+					ok = append(ok, r)
+				}
+			}
+			break
+		}
+	}
+	ix.mu.Unlock()
+	ix.consumer.MarkCommitRecords(ok...)
+}
+
+func recordBytes(r *kgo.Record) int64 { return int64(len(r.Value) + len(r.Key)) }
+
+func recordsBytes(rs []*kgo.Record) int64 {
+	var n int64
+	for _, r := range rs {
+		n += recordBytes(r)
+	}
+	return n
+}
+
+// collect gathers a round: up to limit records and roundBytes bytes,
+// waiting at most FlushInterval after the first record for it to fill. It
+// starts with the records carried over from the last round and carries
+// over what a poll returned beyond the budget (keeping each partition's
+// order). It returns an error only when ctx ended before anything was
+// fetched.
 func (ix *Indexer) collect(ctx context.Context, limit int) ([]*kgo.Record, error) {
-	maxBytes := int64(ix.cfg.Batch.MaxBytes) * int64(ix.cfg.Batch.Concurrency)
+	ix.mu.Lock()
 	var recs []*kgo.Record
+	for _, r := range ix.carry {
+		if ix.owned[topicPartition{r.Topic, r.Partition}] {
+			recs = append(recs, r)
+		}
+	}
+	ix.carry = nil
+	ix.mu.Unlock()
+	// The carry was within budget when it was fetched; the bound is
+	// enforced again here in case the configuration made it smaller.
 	var size int64
-	var deadline context.Context
-	var cancel context.CancelFunc = func() {}
-	defer func() { cancel() }()
-	pollCtx := ctx
-	for len(recs) < limit && size < maxBytes {
-		fetches := ix.consumer.PollRecords(pollCtx, limit-len(recs))
+	var over []*kgo.Record
+	for i, r := range recs {
+		if i > 0 && (i >= limit || size+recordBytes(r) > ix.roundBytes) {
+			over = recs[i:]
+			recs = recs[:i]
+			break
+		}
+		size += recordBytes(r)
+	}
+	// pollCtx ends FlushInterval after the round's first record.
+	pollCtx, endPoll := context.WithCancel(ctx)
+	defer endPoll()
+	var flush *time.Timer
+	startFlush := func() {
+		if flush == nil && len(recs) > 0 {
+			flush = time.AfterFunc(ix.cfg.Batch.FlushInterval.D(), endPoll)
+		}
+	}
+	defer func() {
+		if flush != nil {
+			flush.Stop()
+		}
+	}()
+	startFlush()
+	full := len(over) > 0
+	for !full && len(recs) < limit && size < ix.roundBytes {
+		pctx, endIdle := pollCtx, context.CancelFunc(func() {})
+		if len(recs) == 0 {
+			// A rebalance waits for a poll in progress to return (with
+			// BlockRebalanceOnPoll), and no records come during one: an
+			// idle poll must give up now and then to let it through.
+			pctx, endIdle = context.WithTimeout(pollCtx, ix.cfg.Batch.FlushInterval.D())
+		}
+		fetches := ix.consumer.PollRecords(pctx, limit-len(recs))
+		endIdle()
 		if fetches.IsClientClosed() {
-			return recs, nil
+			break
 		}
 		fetches.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
@@ -189,24 +363,37 @@ func (ix *Indexer) collect(ctx context.Context, limit int) ([]*kgo.Record, error
 			}
 		})
 		fetches.EachRecord(func(r *kgo.Record) {
-			recs = append(recs, r)
-			size += int64(len(r.Value))
-		})
-		if ctx.Err() != nil {
-			if len(recs) == 0 {
-				return nil, ctx.Err()
+			n := recordBytes(r)
+			// Once one record is carried, every later one is too, so no
+			// partition's records are delivered out of order.
+			if full || len(recs) >= limit || (len(recs) > 0 && size+n > ix.roundBytes) {
+				full = true
+				over = append(over, r)
+				return
 			}
-			return recs, nil
-		}
-		if deadline == nil && len(recs) > 0 {
-			deadline, cancel = context.WithTimeout(ctx, ix.cfg.Batch.FlushInterval.D())
-			pollCtx = deadline
-		}
-		if deadline != nil && deadline.Err() != nil {
+			recs = append(recs, r)
+			size += n
+		})
+		if pollCtx.Err() != nil || len(recs) == 0 {
 			break
 		}
+		startFlush()
+	}
+	if len(over) > 0 {
+		ix.mu.Lock()
+		ix.carry = append(over, ix.carry...)
+		ix.carried.Set(recordsBytes(ix.carry))
+		ix.mu.Unlock()
+	} else {
+		ix.carried.Set(0)
+	}
+	if len(recs) == 0 && ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	ix.inFlight.Set(size)
+	if size > ix.inFlightPeak.Load() {
+		ix.inFlightPeak.Set(size)
+	}
 	return recs, nil
 }
 
@@ -217,20 +404,25 @@ func (ix *Indexer) collect(ctx context.Context, limit int) ([]*kgo.Record, error
 func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 	docs := make([]bulk.Doc, len(recs))
 	for i, r := range recs {
-		docs[i] = toDoc(r)
-		ix.consumed.Add(1)
+		docs[i] = ix.toDoc(r)
 	}
+	ix.consumed.Add(int64(len(recs)))
 	pending := make([]int, len(recs)) // indexes into recs still to deliver
 	for i := range pending {
 		pending[i] = i
 	}
 	attempts := make([]int, len(recs))
-	backoff := 100 * time.Millisecond
+	backoff := ix.cfg.Elasticsearch.BackoffMin.D()
+	maxBackoff := ix.cfg.Elasticsearch.BackoffMax.D()
 	for round := 1; ; round++ {
-		ix.bulkRequests.Add(1)
+		ix.rounds.Add(1)
 		results := ix.send(ctx, docs, pending)
+		if service.Aborted(ctx) {
+			return fmt.Errorf("aborted with %d documents in flight: %w", len(pending), context.Cause(ctx))
+		}
 		var dlq []*kgo.Record
 		next := pending[:0:0]
+		var sample bulk.Result
 		for k, i := range pending {
 			res := results[k]
 			switch res.Outcome {
@@ -246,8 +438,10 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 				// retried until it succeeds or the service stops, while
 				// Kafka holds the backlog. A document refused on its own
 				// counts against MaxRetries.
+				sample = res
 				if res.ErrorType != ErrorTypeRequest {
 					attempts[i]++
+					ix.itemRetries.Add(1)
 				}
 				if max := ix.cfg.Elasticsearch.MaxRetries; max >= 0 && attempts[i] > max {
 					res.Reason = fmt.Sprintf("gave up after %d attempts: %s", attempts[i], res.Reason)
@@ -263,24 +457,26 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 			}
 		}
 		if len(next) == 0 {
+			ix.backoffMillis.Set(0)
+			ix.pendingRetry.Set(0)
 			return nil
 		}
 		pending = next
 		ix.retries.Add(1)
+		ix.pendingRetry.Set(int64(len(pending)))
+		ix.backoffMillis.Set(backoff.Milliseconds())
 		ix.log.Warn("search engine refused documents for now; retrying", "documents", len(pending), "round", round,
-			"backoff", backoff, "status", results[0].Status, "reason", results[0].Reason)
+			"backoff", backoff, "status", sample.Status, "type", sample.ErrorType, "reason", sample.Reason)
+		t := time.NewTimer(jitter(backoff))
 		select {
-		case <-time.After(jitter(backoff)):
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return fmt.Errorf("stopping with %d documents not yet accepted: %w", len(pending), ctx.Err())
 		}
-		if backoff *= 2; backoff > maxBackoff {
-			backoff = maxBackoff
-		}
+		backoff = min(2*backoff, maxBackoff)
 	}
 }
-
-const maxBackoff = 30 * time.Second
 
 // ErrorTypeRequest marks results of a bulk request that failed as a whole.
 const ErrorTypeRequest = sink.ErrorTypeRequest
@@ -291,7 +487,10 @@ func jitter(d time.Duration) time.Duration {
 }
 
 // send splits the pending documents into bulk requests of at most MaxDocs
-// documents and MaxBytes bytes and sends up to Concurrency of them at once.
+// documents and MaxBytes bytes and sends up to Concurrency of them at once
+// (fewer while the sink's adaptive limit is lower). Requests in flight are
+// finished even when ctx ends, so their outcome is known, unless ctx was
+// aborted.
 func (ix *Indexer) send(ctx context.Context, docs []bulk.Doc, pending []int) []bulk.Result {
 	type chunk struct{ from, to int }
 	var chunks []chunk
@@ -306,9 +505,16 @@ func (ix *Indexer) send(ctx context.Context, docs []bulk.Doc, pending []int) []b
 	}
 	chunks = append(chunks, chunk{from, len(pending)})
 	results := make([]bulk.Result, len(pending))
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		if service.Aborted(ctx) {
+			cancel()
+		}
+	})
+	defer stop()
 	sem := make(chan struct{}, ix.cfg.Batch.Concurrency)
 	var wg sync.WaitGroup
-	sctx := context.WithoutCancel(ctx)
 	for _, c := range chunks {
 		batch := make([]bulk.Doc, 0, c.to-c.from)
 		for _, i := range pending[c.from:c.to] {
@@ -318,26 +524,65 @@ func (ix *Indexer) send(ctx context.Context, docs []bulk.Doc, pending []int) []b
 		wg.Add(1)
 		go func(c chunk, batch []bulk.Doc) {
 			defer func() { <-sem; wg.Done() }()
-			copy(results[c.from:c.to], ix.sink.Index(sctx, batch))
+			res := ix.sink.Index(sctx, batch)
+			copy(results[c.from:c.to], res)
+			ix.observe(res)
 		}(c, batch)
 	}
 	wg.Wait()
+	ix.refreshConcurrency()
 	return results
 }
 
-func toDoc(r *kgo.Record) bulk.Doc {
+// observe counts one sink call's answer.
+func (ix *Indexer) observe(res []bulk.Result) {
+	ix.bulkRequests.Add(1)
+	over := false
+	for _, r := range res {
+		if r.Outcome == bulk.Retryable && r.ErrorType == ErrorTypeRequest {
+			ix.requestFailures.Add(1)
+			over = r.Status == 429
+			break
+		}
+		if r.Status == 429 {
+			over = true
+		}
+	}
+	if over {
+		ix.overloaded.Add(1)
+	}
+	ix.refreshConcurrency()
+}
+
+// refreshConcurrency copies the sink's adaptive limit into the gauges.
+func (ix *Indexer) refreshConcurrency() {
+	c, ok := ix.sink.(concurrencyReporter)
+	if !ok {
+		return
+	}
+	limit, n := c.Concurrency()
+	ix.concLimit.Set(int64(limit))
+	ix.concInFlight.Set(int64(n))
+	if int64(n) > ix.maxIn.Load() {
+		ix.maxIn.Set(int64(n))
+	}
+}
+
+// toDoc takes the _id and index from the headers; the configured router
+// may rename the index. Called from the loop goroutine only (the router is
+// not safe for concurrent use).
+func (ix *Indexer) toDoc(r *kgo.Record) bulk.Doc {
 	d := bulk.Doc{Source: r.Value}
+	var header string
 	for _, h := range r.Headers {
 		switch h.Key {
 		case record.HeaderID:
 			d.ID = string(h.Value)
 		case record.HeaderIndex:
-			d.Index = string(h.Value)
+			header = string(h.Value)
 		}
 	}
-	if d.Index == "" {
-		d.Index = "logs-" + time.Now().UTC().Format("2006.01.02")
-	}
+	d.Index = ix.router.Name(header, r.Value, r.Timestamp)
 	if d.ID == "" {
 		// A record without an _id (produced by something else than the
 		// parser) gets one from its Kafka coordinates, which are stable.
@@ -346,15 +591,31 @@ func toDoc(r *kgo.Record) bulk.Doc {
 	return d
 }
 
+// maxReasonBytes bounds the reason header of a dead letter.
+const maxReasonBytes = 4 << 10
+
 func (ix *Indexer) deadLetter(r *kgo.Record, res bulk.Result) *kgo.Record {
 	ix.log.Warn("dead-lettering document", "partition", r.Partition, "offset", r.Offset,
 		"status", res.Status, "type", res.ErrorType, "reason", res.Reason)
-	h := append([]kgo.RecordHeader(nil), r.Headers...)
+	reason := res.Reason
+	if len(reason) > maxReasonBytes {
+		reason = reason[:maxReasonBytes]
+	}
+	h := make([]kgo.RecordHeader, 0, len(r.Headers)+7)
+	for _, x := range r.Headers {
+		switch x.Key {
+		case record.HeaderStage, record.HeaderStatus, record.HeaderErrorType, record.HeaderReason,
+			record.HeaderTopic, record.HeaderPartition, record.HeaderOffset:
+			// A replayed dead letter that fails again says why this time.
+		default:
+			h = append(h, x)
+		}
+	}
 	h = append(h,
 		kgo.RecordHeader{Key: record.HeaderStage, Value: []byte("indexer")},
 		kgo.RecordHeader{Key: record.HeaderStatus, Value: []byte(strconv.Itoa(res.Status))},
 		kgo.RecordHeader{Key: record.HeaderErrorType, Value: []byte(res.ErrorType)},
-		kgo.RecordHeader{Key: record.HeaderReason, Value: []byte(res.Reason)},
+		kgo.RecordHeader{Key: record.HeaderReason, Value: []byte(reason)},
 		kgo.RecordHeader{Key: record.HeaderTopic, Value: []byte(r.Topic)},
 		kgo.RecordHeader{Key: record.HeaderPartition, Value: []byte(strconv.Itoa(int(r.Partition)))},
 		kgo.RecordHeader{Key: record.HeaderOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
@@ -383,9 +644,12 @@ func (ix *Indexer) State() string {
 	return "running"
 }
 
-// Stats implements admin.Service.
+// Stats implements admin.Service. Besides the counters it reports the
+// adaptive concurrency (bulk_concurrency_limit, bulk_requests_in_flight)
+// and the backoff state (retry_backoff_ms, documents_pending_retry).
 func (ix *Indexer) Stats(context.Context) *adminv1.GetStatsResponse {
-	return &adminv1.GetStatsResponse{Counters: ix.tel.Snapshot(), InFlightBytes: ix.inFlight.Load()}
+	ix.refreshConcurrency()
+	return &adminv1.GetStatsResponse{Counters: ix.tel.Snapshot(), InFlightBytes: ix.inFlight.Load() + ix.carried.Load()}
 }
 
 // Pause implements admin.Service.

@@ -2,7 +2,6 @@ package parser
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -50,7 +49,7 @@ func (a *AdminService) TestParse(_ context.Context, req *adminv1.TestParseReques
 		if err := cfg.Validate(); err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "rule_yaml: %v", err)
 		}
-		e, err := compile(cfg)
+		e, err := a.p.compile(cfg)
 		if err != nil {
 			return nil, status.Errorf(codes.InvalidArgument, "rule_yaml: %v", err)
 		}
@@ -108,4 +107,36 @@ func (a *AdminService) ListRules(context.Context, *adminv1.ListRulesRequest) (*a
 	return resp, nil
 }
 
-var _ = fmt.Sprint
+// MaxTapRate bounds the samples per second one Tap stream may ask for.
+const MaxTapRate = 1000
+
+// Tap streams a sample of the records the workers parse — the raw line, the
+// rule and the document — at most req.rate per second (default 10). The
+// sample is taken from a bounded buffer: a slow client loses samples
+// (counted in tap_dropped), it never slows the pipeline.
+func (a *AdminService) Tap(req *adminv1.TapRequest, stream adminv1.ParserAdminService_TapServer) error {
+	rate := int(req.GetRate())
+	switch {
+	case rate == 0:
+		rate = 10
+	case rate < 0 || rate > MaxTapRate:
+		return status.Errorf(codes.InvalidArgument, "rate: %d is outside 1..%d", rate, MaxTapRate)
+	}
+	if req.GetLimit() < 0 {
+		return status.Errorf(codes.InvalidArgument, "limit: must not be negative")
+	}
+	sub := a.p.tap.subscribe(rate)
+	defer a.p.tap.unsubscribe(sub)
+	ctx := stream.Context()
+	for sent := int32(0); req.GetLimit() == 0 || sent < req.GetLimit(); sent++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-sub.ch:
+			if err := stream.Send(r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

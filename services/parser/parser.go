@@ -2,20 +2,41 @@
 // topic that turns each line into a ready-to-index JSON document with the
 // rule engine and republishes it to the parsed topic.
 //
-// Delivery: a fetched batch is parsed and produced; only when the producer
-// has every record of the batch acknowledged are the input offsets marked,
-// and only marked offsets are committed. A crash replays at most the
-// unacknowledged batch; the replayed documents carry the same _id and are
-// rejected as conflicts by the indexer's create, so the search engine never
-// holds a duplicate.
+// Delivery (at-least-once, the default): a fetched batch is split by
+// partition over the workers — one partition is always handled by one
+// worker, in offset order, so per-container order survives — parsed and
+// produced; only when the producer has every record of the batch
+// acknowledged are the input offsets marked, and only marked offsets are
+// committed. A crash replays at most the unacknowledged batch; the replayed
+// documents carry the same _id and are rejected as conflicts by the
+// indexer's create, so the search engine never holds a duplicate.
+//
+// With kafka.transactional the batch's documents and its input offsets are
+// committed in one Kafka transaction instead (exactly-once for consumers
+// reading read_committed).
+//
+// Backpressure: the next batch is polled only when the previous one is
+// acknowledged, so a slow or unavailable Kafka stops intake; franz-go keeps
+// at most one fetch response per broker buffered meanwhile, and Produce
+// blocks once kafka.max_buffered_bytes of documents are unacknowledged.
+//
+// Rule reloads (admin ReloadConfig or the watched config file) swap the
+// compiled engine atomically; a batch is parsed entirely with the engine it
+// started with, and offsets are untouched by a reload, so no record is lost
+// or parsed twice because of one.
 package parser
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"runtime"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,22 +65,54 @@ type Parser struct {
 	tel    *telemetry.Telemetry
 	gate   admin.Gate
 	engine atomic.Pointer[rules.Engine]
+	tap    tapHub
 
 	mu     sync.Mutex
 	cfg    config.Config
 	digest string
 
+	builtins map[string]func() []rules.Processor
+
+	// Config file watching (WithConfigFile).
+	configFile    string
+	watchInterval time.Duration
+
 	consumer *kgo.Client
 	producer *kgo.Client
 	draining atomic.Bool
 	budget   atomic.Int64 // nanoseconds
+	workers  []*worker
 
 	recordsIn, docsOut, failures, deadLetters, bytesIn, produceErrors *telemetry.Counter
+	reloads, reloadFailures, tapDropped, txnAborts                    *telemetry.Counter
+}
+
+// Option configures a Parser.
+type Option func(*Parser)
+
+// WithConfigFile names the file the configuration came from. An admin
+// ReloadConfig without a document re-reads it, and when interval is
+// positive the file is polled every interval (modification time, size and,
+// when those change, a SHA-256 of the content) and reloaded when it
+// changed. A file that fails validation is refused and logged; the running
+// rules stay. Typical interval: 2s.
+func WithConfigFile(path string, interval time.Duration) Option {
+	return func(p *Parser) { p.configFile, p.watchInterval = path, interval }
+}
+
+// WithBuiltins adds builtin rules by name (see rules.Options.Builtins), for
+// programs embedding the parser and for tests.
+func WithBuiltins(b map[string]func() []rules.Processor) Option {
+	return func(p *Parser) { p.builtins = b }
 }
 
 // New builds a parser from a validated configuration and compiles its rules.
-func New(cfg config.Config, digest string, log *slog.Logger) (*Parser, error) {
-	engine, err := compile(cfg)
+func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*Parser, error) {
+	p := &Parser{log: log, cfg: cfg, digest: digest}
+	for _, o := range opts {
+		o(p)
+	}
+	engine, err := p.compile(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -67,20 +120,31 @@ func New(cfg config.Config, digest string, log *slog.Logger) (*Parser, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Parser{log: log, tel: tel, cfg: cfg, digest: digest}
+	p.tel = tel
 	p.engine.Store(engine)
 	p.budget.Store(int64(cfg.Budget))
 	p.recordsIn = tel.Counter("records_consumed", "Raw records consumed.")
 	p.bytesIn = tel.Counter("bytes_consumed", "Bytes of raw record values consumed.")
 	p.docsOut = tel.Counter("documents_produced", "Documents produced and acknowledged.")
-	p.failures = tel.Counter("parse_failures", "Records whose rule failed; tagged or dead-lettered.")
+	p.failures = tel.Counter("parse_failures", "Records that could not be parsed and went to the dead-letter topic.")
 	p.deadLetters = tel.Counter("dead_letters", "Records sent to the dead-letter topic.")
 	p.produceErrors = tel.Counter("produce_errors", "Produce failures (the batch is retried from Kafka).")
+	p.reloads = tel.Counter("config_reloads", "Rule sets reloaded.")
+	p.reloadFailures = tel.Counter("config_reload_failures", "Reloads refused because the new configuration is invalid.")
+	p.tapDropped = tel.Counter("tap_dropped", "Tap samples dropped because a tap client was slow.")
+	p.txnAborts = tel.Counter("transactions_aborted", "Transactions aborted (the batch is consumed again).")
+	n := cfg.Kafka.Workers
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	for i := 0; i < n; i++ {
+		p.workers = append(p.workers, &worker{p: p, buf: make([]byte, 0, 4096)})
+	}
 	return p, nil
 }
 
-func compile(cfg config.Config) (*rules.Engine, error) {
-	return rules.Compile(rules.Options{Rules: cfg.Rules, Patterns: cfg.Patterns, Index: cfg.Kafka.Index})
+func (p *Parser) compile(cfg config.Config) (*rules.Engine, error) {
+	return rules.Compile(rules.Options{Rules: cfg.Rules, Patterns: cfg.Patterns, Index: cfg.Kafka.Index, Builtins: p.builtins})
 }
 
 // Telemetry returns the parser's metrics.
@@ -89,33 +153,58 @@ func (p *Parser) Telemetry() *telemetry.Telemetry { return p.tel }
 // Engine returns the running rule engine.
 func (p *Parser) Engine() *rules.Engine { return p.engine.Load() }
 
+func (p *Parser) kafkaConfig() config.Kafka {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.Kafka
+}
+
+func (p *Parser) producerOpts(k config.Kafka) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.ProducerBatchCompression(kafka.Compression(k.Compression)),
+		kgo.MaxBufferedBytes(int(k.MaxBufferedBytes)),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(5 * time.Millisecond),
+	}
+}
+
+func (p *Parser) consumerOpts(k config.Kafka) []kgo.Opt {
+	return []kgo.Opt{
+		kgo.ConsumerGroup(k.Group),
+		kgo.ConsumeTopics(k.InputTopic),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchMaxBytes(16 << 20),
+	}
+}
+
 // Run consumes until ctx ends, then drains: the batch in hand is produced,
 // its offsets committed, and the group left. It returns nil on a clean stop.
+// A ctx cancelled with cause service.ErrAbort stops at once, as a crash
+// would: the batch in hand is neither finished nor committed.
 func (p *Parser) Run(ctx context.Context) error {
-	cfg := p.cfg
-	base, err := kafka.ClientOpts(cfg.Kafka.Kafka)
+	if p.configFile != "" && p.watchInterval > 0 {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go p.watchConfig(wctx)
+	}
+	k := p.kafkaConfig()
+	if k.Transactional {
+		return p.runTransactional(ctx, k)
+	}
+	base, err := kafka.ClientOpts(k.Kafka)
 	if err != nil {
 		return err
 	}
-	p.producer, err = kgo.NewClient(append(base,
-		kgo.ProducerBatchCompression(kafka.Compression(cfg.Kafka.Compression)),
-		kgo.MaxBufferedBytes(int(cfg.Kafka.MaxBufferedBytes)),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(5*time.Millisecond),
-	)...)
+	p.producer, err = kgo.NewClient(append(base, p.producerOpts(k)...)...)
 	if err != nil {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
 	defer p.producer.Close()
-	p.consumer, err = kgo.NewClient(append(base,
-		kgo.ConsumerGroup(cfg.Kafka.Group),
-		kgo.ConsumeTopics(cfg.Kafka.InputTopic),
-		kgo.Balancers(kgo.CooperativeStickyBalancer()),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	p.consumer, err = kgo.NewClient(append(append(base, p.consumerOpts(k)...),
 		kgo.AutoCommitMarks(),
 		kgo.AutoCommitInterval(time.Second),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.FetchMaxBytes(16<<20),
 		kgo.OnPartitionsRevoked(p.commitOnRevoke),
 	)...)
 	if err != nil {
@@ -123,9 +212,11 @@ func (p *Parser) Run(ctx context.Context) error {
 	}
 	defer p.consumer.Close()
 
-	runErr := p.loop(ctx)
+	runErr := p.loop(ctx, k)
 	p.draining.Store(true)
 	if service.Aborted(ctx) {
+		// No final commit: what was committed before stays, the rest is
+		// consumed again by whoever takes the partitions over.
 		p.consumer.CloseAllowingRebalance()
 		return runErr
 	}
@@ -145,15 +236,25 @@ func (p *Parser) commitOnRevoke(ctx context.Context, cl *kgo.Client, _ map[strin
 	}
 }
 
-func (p *Parser) loop(ctx context.Context) error {
-	max := p.cfg.Kafka.MaxPollRecords
-	var doc document.Doc
-	buf := make([]byte, 0, 4096)
+// abortContext returns a context that ignores ctx's cancellation unless its
+// cause is service.ErrAbort: a batch in hand is finished on a graceful stop
+// and dropped on an abort.
+func abortContext(ctx context.Context) (context.Context, func()) {
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() {
+		if service.Aborted(ctx) {
+			cancel()
+		}
+	})
+	return pctx, func() { stop(); cancel() }
+}
+
+func (p *Parser) loop(ctx context.Context, k config.Kafka) error {
 	for {
 		if err := p.gate.Wait(ctx); err != nil {
 			return nil
 		}
-		fetches := p.consumer.PollRecords(ctx, max)
+		fetches := p.consumer.PollRecords(ctx, k.MaxPollRecords)
 		if fetches.IsClientClosed() || ctx.Err() != nil {
 			p.consumer.AllowRebalance()
 			return nil
@@ -161,29 +262,31 @@ func (p *Parser) loop(ctx context.Context) error {
 		fetches.EachError(func(t string, part int32, err error) {
 			p.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
 		})
-		recs := fetches.Records()
-		if len(recs) == 0 {
+		if fetches.NumRecords() == 0 {
 			p.consumer.AllowRebalance()
 			continue
 		}
-		if err := p.process(ctx, recs, &doc, &buf); err != nil {
+		err := p.process(ctx, k, fetches, p.producer.Produce)
+		if err != nil || service.Aborted(ctx) {
 			p.consumer.AllowRebalance()
+			if service.Aborted(ctx) {
+				return nil
+			}
 			return err
 		}
-		if service.Aborted(ctx) {
-			p.consumer.AllowRebalance()
-			return nil
-		}
-		p.consumer.MarkCommitRecords(recs...)
+		p.consumer.MarkCommitRecords(fetches.Records()...)
 		p.consumer.AllowRebalance()
 	}
 }
 
+type produceFunc func(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+
 // process parses and produces one batch and returns when every output
-// record is acknowledged. It keeps going after ctx ends: the batch in hand
-// is finished so its offsets can be committed.
-func (p *Parser) process(ctx context.Context, recs []*kgo.Record, doc *document.Doc, buf *[]byte) error {
-	pctx := context.WithoutCancel(ctx)
+// record is acknowledged. It keeps going after ctx ends (the batch in hand
+// is finished so its offsets can be committed) unless ctx was aborted.
+func (p *Parser) process(ctx context.Context, k config.Kafka, fetches kgo.Fetches, produce produceFunc) error {
+	pctx, cancel := abortContext(ctx)
+	defer cancel()
 	var failed atomic.Pointer[error]
 	promise := func(r *kgo.Record, err error) {
 		if err != nil {
@@ -191,32 +294,103 @@ func (p *Parser) process(ctx context.Context, recs []*kgo.Record, doc *document.
 			failed.CompareAndSwap(nil, &err)
 			return
 		}
-		if r.Topic == p.cfg.Kafka.DLQTopic {
+		if r.Topic == k.DLQTopic {
 			p.deadLetters.Add(1)
 		} else {
 			p.docsOut.Add(1)
 		}
 	}
-	engine := p.engine.Load()
-	for _, in := range recs {
-		p.recordsIn.Add(1)
-		p.bytesIn.Add(int64(len(in.Value)))
-		out, err := p.parseOne(engine, in, doc, buf)
-		if err != nil {
-			p.failures.Add(1)
-			out = p.deadLetter(in, err)
-		}
-		p.producer.Produce(pctx, out, promise)
+	p.parseBatch(pctx, k, fetches, func(r *kgo.Record) { produce(pctx, r, promise) })
+	if pctx.Err() != nil {
+		return pctx.Err()
 	}
-	fctx, cancel := context.WithTimeout(pctx, 2*time.Minute)
-	defer cancel()
-	if err := p.producer.Flush(fctx); err != nil {
-		return fmt.Errorf("flushing parsed records: %w", err)
+	fctx, fcancel := context.WithTimeout(pctx, 2*time.Minute)
+	defer fcancel()
+	var flush func(context.Context) error
+	if p.producer != nil {
+		flush = p.producer.Flush
+	}
+	if flush != nil {
+		if err := flush(fctx); err != nil {
+			return fmt.Errorf("flushing parsed records: %w", err)
+		}
 	}
 	if e := failed.Load(); e != nil {
 		return fmt.Errorf("producing parsed records: %w", *e)
 	}
 	return nil
+}
+
+// parseBatch parses every record of fetches and hands each output record to
+// emit, in offset order per input partition. Partitions are spread over the
+// workers; emit is called concurrently from several workers.
+func (p *Parser) parseBatch(ctx context.Context, k config.Kafka, fetches kgo.Fetches, emit func(*kgo.Record)) {
+	engine := p.engine.Load()
+	n := len(p.workers)
+	shards := make([][]kgo.FetchTopicPartition, n)
+	used := 0
+	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
+		if len(ftp.Records) == 0 {
+			return
+		}
+		i := int(ftp.Partition) % n
+		if len(shards[i]) == 0 {
+			used++
+		}
+		shards[i] = append(shards[i], ftp)
+	})
+	run := func(w *worker, parts []kgo.FetchTopicPartition) {
+		for _, ftp := range parts {
+			for _, in := range ftp.Records {
+				if ctx.Err() != nil {
+					return
+				}
+				emit(w.handle(engine, k, in))
+			}
+		}
+	}
+	if used <= 1 {
+		for i, parts := range shards {
+			if len(parts) > 0 {
+				run(p.workers[i], parts)
+			}
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i, parts := range shards {
+		if len(parts) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func(w *worker, parts []kgo.FetchTopicPartition) {
+			defer wg.Done()
+			run(w, parts)
+		}(p.workers[i], parts)
+	}
+	wg.Wait()
+}
+
+// worker holds one parsing goroutine's reusable state.
+type worker struct {
+	p   *Parser
+	doc document.Doc
+	raw logsv1.RawRecord
+	buf []byte
+}
+
+// handle turns one raw record into the record to produce: the document, or
+// a dead letter.
+func (w *worker) handle(engine *rules.Engine, k config.Kafka, in *kgo.Record) *kgo.Record {
+	p := w.p
+	p.recordsIn.Add(1)
+	p.bytesIn.Add(int64(len(in.Value)))
+	out, err := w.parseOne(engine, k, in)
+	if err != nil {
+		p.failures.Add(1)
+		return p.deadLetter(k, in, err)
+	}
+	return out
 }
 
 // ErrBudget is the error of a record whose processing took longer than the budget.
@@ -225,27 +399,27 @@ var ErrBudget = errors.New("parser: record exceeded its processing budget")
 // parseOne turns one raw record into a parsed record. A panic in a processor
 // is caught and reported as an error, so one poison record goes to the
 // dead-letter topic instead of crash-looping the replica.
-func (p *Parser) parseOne(engine *rules.Engine, in *kgo.Record, doc *document.Doc, buf *[]byte) (out *kgo.Record, err error) {
+func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) (out *kgo.Record, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("parser: processor panic: %v\n%s", r, debug.Stack())
 		}
 	}()
-	var raw logsv1.RawRecord
-	if err := proto.Unmarshal(in.Value, &raw); err != nil {
+	raw := &w.raw
+	if err := proto.Unmarshal(in.Value, raw); err != nil {
 		return nil, fmt.Errorf("parser: record is not a sluice.logs.v1.RawRecord: %w", err)
 	}
 	start := time.Now()
-	rule := engine.Select(&raw)
-	index, err := engine.Apply(rule, &raw, doc)
+	rule := engine.Select(raw)
+	index, err := engine.Apply(rule, raw, &w.doc)
 	if err != nil {
 		return nil, err
 	}
-	if d, budget := time.Since(start), time.Duration(p.budget.Load()); d > budget {
+	if d, budget := time.Since(start), time.Duration(w.p.budget.Load()); d > budget {
 		// Wall time also counts a GC pause or a busy machine. Only a record
 		// that is over budget twice in a row is dead-lettered as too costly.
 		start = time.Now()
-		index, err = engine.Apply(rule, &raw, doc)
+		index, err = engine.Apply(rule, raw, &w.doc)
 		if err != nil {
 			return nil, err
 		}
@@ -254,11 +428,16 @@ func (p *Parser) parseOne(engine *rules.Engine, in *kgo.Record, doc *document.Do
 		}
 	}
 	src := raw.GetSource()
-	*buf = doc.AppendJSON((*buf)[:0])
-	value := append([]byte(nil), *buf...)
+	w.buf = w.doc.AppendJSON(w.buf[:0])
+	value := append([]byte(nil), w.buf...)
+	if w.p.tap.active.Load() > 0 {
+		if n := w.p.tap.offer(raw.GetLine(), rule.Name, value); n > 0 {
+			w.p.tapDropped.Add(int64(n))
+		}
+	}
 	id := record.ID(src.GetNode(), src.GetFingerprint(), src.GetOffset())
 	return &kgo.Record{
-		Topic: p.cfg.Kafka.OutputTopic,
+		Topic: k.OutputTopic,
 		Key:   in.Key,
 		Value: value,
 		Headers: []kgo.RecordHeader{
@@ -268,24 +447,97 @@ func (p *Parser) parseOne(engine *rules.Engine, in *kgo.Record, doc *document.Do
 	}, nil
 }
 
-func (p *Parser) deadLetter(in *kgo.Record, err error) *kgo.Record {
+func (p *Parser) deadLetter(k config.Kafka, in *kgo.Record, err error) *kgo.Record {
 	p.log.Warn("dead-lettering record", "topic", in.Topic, "partition", in.Partition, "offset", in.Offset, "err", err)
 	reason := err.Error()
 	if len(reason) > 4096 {
 		reason = reason[:4096]
 	}
 	return &kgo.Record{
-		Topic: p.cfg.Kafka.DLQTopic,
+		Topic: k.DLQTopic,
 		Key:   in.Key,
 		Value: in.Value,
 		Headers: []kgo.RecordHeader{
 			{Key: record.HeaderStage, Value: []byte("parser")},
 			{Key: record.HeaderReason, Value: []byte(reason)},
 			{Key: record.HeaderTopic, Value: []byte(in.Topic)},
-			{Key: record.HeaderPartition, Value: []byte(fmt.Sprint(in.Partition))},
-			{Key: record.HeaderOffset, Value: []byte(fmt.Sprint(in.Offset))},
+			{Key: record.HeaderPartition, Value: []byte(strconv.Itoa(int(in.Partition)))},
+			{Key: record.HeaderOffset, Value: []byte(strconv.FormatInt(in.Offset, 10))},
 		},
 	}
+}
+
+// runTransactional is Run with kafka.transactional: each batch is produced
+// and its offsets committed in one transaction.
+func (p *Parser) runTransactional(ctx context.Context, k config.Kafka) error {
+	base, err := kafka.ClientOpts(k.Kafka)
+	if err != nil {
+		return err
+	}
+	id := k.TransactionalID
+	if id == "" {
+		id = defaultTransactionalID(k.Group)
+	}
+	sess, err := kgo.NewGroupTransactSession(append(append(append(base, p.consumerOpts(k)...), p.producerOpts(k)...),
+		kgo.TransactionalID(id),
+		kgo.TransactionTimeout(time.Duration(k.TransactionTimeout)),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+	)...)
+	if err != nil {
+		return fmt.Errorf("kafka transactional session: %w", err)
+	}
+	p.producer = sess.Client()
+	defer sess.Close()
+	var runErr error
+	for {
+		if err := p.gate.Wait(ctx); err != nil {
+			break
+		}
+		fetches := sess.PollRecords(ctx, k.MaxPollRecords)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			break
+		}
+		fetches.EachError(func(t string, part int32, err error) {
+			p.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
+		})
+		if fetches.NumRecords() == 0 {
+			continue
+		}
+		if err := sess.Begin(); err != nil {
+			runErr = fmt.Errorf("beginning transaction: %w", err)
+			break
+		}
+		perr := p.process(ctx, k, fetches, sess.Produce)
+		if service.Aborted(ctx) {
+			// Neither committed nor aborted: the broker aborts it when the
+			// transaction times out or the group moves on, as after a crash.
+			return nil
+		}
+		try := kgo.TryCommit
+		if perr != nil {
+			p.log.Warn("aborting transaction", "err", perr)
+			try = kgo.TryAbort
+		}
+		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		committed, err := sess.End(ectx, try)
+		cancel()
+		if !committed {
+			p.txnAborts.Add(1)
+		}
+		if err != nil {
+			p.log.Warn("ending transaction failed; the batch will be consumed again", "err", err)
+		}
+	}
+	p.draining.Store(true)
+	return runErr
+}
+
+func defaultTransactionalID(group string) string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return group + "-" + host + "-" + hex.EncodeToString(b[:])
 }
 
 // State implements admin.Service.
@@ -315,31 +567,4 @@ func (p *Parser) ConfigDigest() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.digest
-}
-
-// Reload implements admin.Service: a new rule set takes effect from the next
-// batch; Kafka settings need a restart and are refused if they change.
-func (p *Parser) Reload(_ context.Context, doc []byte) (string, error) {
-	if len(doc) == 0 {
-		return "", errors.New("empty configuration")
-	}
-	next, digest, err := config.Parse(doc)
-	if err != nil {
-		return "", err
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if fmt.Sprint(next.Kafka) != fmt.Sprint(p.cfg.Kafka) {
-		return "", errors.New("kafka settings cannot change without a restart")
-	}
-	engine, err := compile(next)
-	if err != nil {
-		return "", err
-	}
-	p.engine.Store(engine)
-	p.cfg.Rules, p.cfg.Patterns = next.Rules, next.Patterns
-	p.budget.Store(int64(next.Budget))
-	p.digest = digest
-	p.log.Info("rules reloaded", "digest", digest, "rules", len(next.Rules))
-	return digest, nil
 }

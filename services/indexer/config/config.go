@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/services/indexer/internal/indexname"
 )
 
 // Config is the whole indexer configuration file.
@@ -14,13 +15,16 @@ type Config struct {
 	Kafka Kafka `yaml:"kafka"`
 	// Output is "elasticsearch" (default) or "file" (an NDJSON sink of the
 	// bulk documents, for the local run without a search engine).
-	Output        string           `yaml:"output"`
-	Elasticsearch Elasticsearch    `yaml:"elasticsearch"`
-	File          File             `yaml:"file"`
-	Batch         Batch            `yaml:"batch"`
-	Admin         config.Admin     `yaml:"admin"`
-	Telemetry     config.Telemetry `yaml:"telemetry"`
-	Log           config.Log       `yaml:"log"`
+	Output        string        `yaml:"output"`
+	Elasticsearch Elasticsearch `yaml:"elasticsearch"`
+	File          File          `yaml:"file"`
+	// Index chooses the index (or data stream) of each document; default:
+	// the parser's sluice-index header.
+	Index     indexname.Config `yaml:"index"`
+	Batch     Batch            `yaml:"batch"`
+	Admin     config.Admin     `yaml:"admin"`
+	Telemetry config.Telemetry `yaml:"telemetry"`
+	Log       config.Log       `yaml:"log"`
 }
 
 // Kafka is the indexer's Kafka section.
@@ -49,10 +53,45 @@ type Elasticsearch struct {
 	// Timeout of one bulk request; default 30s.
 	Timeout config.Duration `yaml:"timeout"`
 	// MaxRetries per document for retryable failures before it goes to the
-	// dead-letter topic; default 10. -1 retries until shutdown.
+	// dead-letter topic; default 10. -1 retries until shutdown. A request
+	// failed as a whole (the engine down or overloaded) does not count: its
+	// documents wait, with Kafka holding the backlog.
 	MaxRetries int `yaml:"max_retries"`
+	// BackoffMin and BackoffMax bound the exponential backoff between
+	// retry rounds (with jitter: each wait is random in [d/2, d)); defaults
+	// 100ms and 30s.
+	BackoffMin config.Duration `yaml:"backoff_min"`
+	BackoffMax config.Duration `yaml:"backoff_max"`
 	// Template installs the built-in ECS index template at start; default true.
 	Template bool `yaml:"template"`
+	// TemplateName is the composable template's name; default "sluice-logs".
+	TemplateName string `yaml:"template_name"`
+	// TemplatePatterns are its index patterns; default derived from
+	// index (logs-* for the default names, logs-*-* for data streams).
+	TemplatePatterns []string `yaml:"template_patterns"`
+	// TemplatePriority; default 200 (above Elasticsearch's built-in logs
+	// template at 100).
+	TemplatePriority int `yaml:"template_priority"`
+	// ILM installs a lifecycle policy and names it in the template
+	// (Elasticsearch only).
+	ILM ILM `yaml:"ilm"`
+	// SetupTimeout bounds the start-up checks and installs (ping, template,
+	// ILM) while the engine is unreachable or answers 5xx; a refusal that
+	// names a setting fails at once. Default 2m.
+	SetupTimeout config.Duration `yaml:"setup_timeout"`
+}
+
+// ILM is the index lifecycle policy the indexer installs.
+type ILM struct {
+	// Policy is the policy name; empty (default) installs none.
+	Policy string `yaml:"policy"`
+	// DeleteAfter deletes indices this long after creation (after rollover
+	// for data streams), e.g. 720h; 0 keeps them.
+	DeleteAfter config.Duration `yaml:"delete_after"`
+	// RolloverMaxAge and RolloverMaxPrimaryShardSize roll data streams
+	// over (data streams only); defaults 24h and 50gb.
+	RolloverMaxAge              config.Duration `yaml:"rollover_max_age"`
+	RolloverMaxPrimaryShardSize string          `yaml:"rollover_max_primary_shard_size"`
 }
 
 // File is the NDJSON sink.
@@ -69,8 +108,17 @@ type Batch struct {
 	MaxBytes config.ByteSize `yaml:"max_bytes"`
 	// FlushInterval sends a partial batch after this long; default 1s.
 	FlushInterval config.Duration `yaml:"flush_interval"`
-	// Concurrency is the most bulk requests in flight; default 4.
+	// Concurrency is the most bulk requests in flight; default 4. A round
+	// of documents fetched and not yet accepted holds at most
+	// MaxBytes × Concurrency bytes of documents: the indexer's memory bound.
 	Concurrency int `yaml:"concurrency"`
+	// MinConcurrency is the floor of the adaptive limit on requests in
+	// flight, which halves on 429s and slow answers and grows back by one
+	// per round of fast ones; default 1. Equal to Concurrency: fixed.
+	MinConcurrency int `yaml:"min_concurrency"`
+	// TargetLatency is the bulk latency above which the engine counts as
+	// overloaded; default 5s, 0 turns the latency signal off.
+	TargetLatency config.Duration `yaml:"target_latency"`
 }
 
 // NewDefault returns the defaults the config file overrides.
@@ -84,14 +132,21 @@ func NewDefault() Config {
 		},
 		Output: "elasticsearch",
 		Elasticsearch: Elasticsearch{
-			URLs:       []string{"http://localhost:9200"},
-			Flavor:     "elasticsearch",
-			Timeout:    config.Duration(30e9),
-			MaxRetries: 10,
-			Template:   true,
+			URLs:             []string{"http://localhost:9200"},
+			Flavor:           "elasticsearch",
+			Timeout:          config.Duration(30e9),
+			MaxRetries:       10,
+			BackoffMin:       config.Duration(100e6),
+			BackoffMax:       config.Duration(30e9),
+			Template:         true,
+			TemplateName:     "sluice-logs",
+			TemplatePriority: 200,
+			SetupTimeout:     config.Duration(120e9),
 		},
-		File:      File{Path: "sluice-documents.ndjson"},
-		Batch:     Batch{MaxDocs: 5000, MaxBytes: 5 << 20, FlushInterval: config.Duration(1e9), Concurrency: 4},
+		File:  File{Path: "sluice-documents.ndjson"},
+		Index: indexname.NewDefaultConfig(),
+		Batch: Batch{MaxDocs: 5000, MaxBytes: 5 << 20, FlushInterval: config.Duration(1e9), Concurrency: 4,
+			MinConcurrency: 1, TargetLatency: config.Duration(5e9)},
 		Admin:     config.Admin{Listen: ":9090", MetricsListen: ":9091"},
 		Telemetry: config.Telemetry{TraceSampleRatio: 0.01},
 		Log:       config.Log{Level: "info", Format: "json"},
@@ -143,12 +198,18 @@ func (c Config) Validate() error {
 		if c.Elasticsearch.APIKey != "" && c.Elasticsearch.Username != "" {
 			return config.Errorf("elasticsearch.api_key", "set api_key or username/password, not both")
 		}
+		if err := c.Elasticsearch.validateMore(c.Index); err != nil {
+			return config.Prefix("elasticsearch", err)
+		}
 	case "file":
 		if c.File.Path == "" {
 			return config.Errorf("file.path", "required with output: file")
 		}
 	default:
 		return config.Errorf("output", "unknown output %q (want elasticsearch or file)", c.Output)
+	}
+	if err := c.Index.Validate(); err != nil {
+		return config.Prefix("index", err)
 	}
 	if c.Batch.MaxDocs <= 0 {
 		return config.Errorf("batch.max_docs", "must be positive")
@@ -161,6 +222,12 @@ func (c Config) Validate() error {
 	}
 	if c.Batch.Concurrency <= 0 || c.Batch.Concurrency > 64 {
 		return config.Errorf("batch.concurrency", "%d is outside 1..64", c.Batch.Concurrency)
+	}
+	if c.Batch.MinConcurrency <= 0 || c.Batch.MinConcurrency > c.Batch.Concurrency {
+		return config.Errorf("batch.min_concurrency", "%d is outside 1..concurrency (%d)", c.Batch.MinConcurrency, c.Batch.Concurrency)
+	}
+	if c.Batch.TargetLatency < 0 {
+		return config.Errorf("batch.target_latency", "must not be negative (0 turns it off)")
 	}
 	if err := c.Admin.Validate(); err != nil {
 		return config.Prefix("admin", err)
@@ -176,4 +243,42 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func (e Elasticsearch) validateMore(ix indexname.Config) error {
+	if e.BackoffMin <= 0 {
+		return config.Errorf("backoff_min", "must be positive")
+	}
+	if e.BackoffMax < e.BackoffMin {
+		return config.Errorf("backoff_max", "%v is below backoff_min %v", e.BackoffMax.D(), e.BackoffMin.D())
+	}
+	if e.Template && e.TemplateName == "" {
+		return config.Errorf("template_name", "required with template: true")
+	}
+	if e.TemplatePriority < 0 {
+		return config.Errorf("template_priority", "must not be negative")
+	}
+	for i, p := range e.TemplatePatterns {
+		if p == "" {
+			return config.Errorf("template_patterns["+itoa(i)+"]", "empty pattern")
+		}
+	}
+	if e.SetupTimeout <= 0 {
+		return config.Errorf("setup_timeout", "must be positive")
+	}
+	if e.ILM.Policy != "" {
+		if e.Flavor == "opensearch" {
+			return config.Errorf("ilm.policy", "ILM is Elasticsearch only; OpenSearch uses ISM policies, which the indexer does not install (leave ilm.policy empty)")
+		}
+		if !e.Template {
+			return config.Errorf("ilm.policy", "the policy is attached through the index template; set template: true or attach it yourself")
+		}
+		if e.ILM.DeleteAfter <= 0 && !ix.DataStream() {
+			return config.Errorf("ilm.delete_after", "required: without data streams there is no rollover, so the policy would only delete")
+		}
+		if e.ILM.DeleteAfter < 0 || e.ILM.RolloverMaxAge < 0 {
+			return config.Errorf("ilm", "durations must not be negative")
+		}
+	}
+	return nil
 }

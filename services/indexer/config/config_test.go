@@ -36,6 +36,20 @@ func TestValidate(t *testing.T) {
 		{"too concurrent", "batch: {concurrency: 1000}", "batch.concurrency"},
 		{"byte size", "batch: {max_bytes: 10MiB}", ""},
 		{"bad byte size", "batch: {max_bytes: lots}", "not a byte size"},
+		{"index date", "index: {mode: date, name: 'k8s-%{+yyyy.MM}'}", ""},
+		{"index field", "index: {mode: field, field: kubernetes.namespace, allow: [shop], name: 'logs-%{value}'}", ""},
+		{"index datastream", "index: {mode: datastream, dataset: nginx}", ""},
+		{"index bad mode", "index: {mode: hash}", "index.mode"},
+		{"index field without allow", "index: {mode: field, field: k, name: 'x-%{value}'}", "index.allow"},
+		{"index bad pattern", "index: {mode: date, name: 'logs-%{+yyyy.MMM}'}", "index.name"},
+		{"backoff order", "elasticsearch: {backoff_min: 2s, backoff_max: 1s}", "elasticsearch.backoff_max"},
+		{"ilm", "elasticsearch: {ilm: {policy: sluice, delete_after: 720h}}", ""},
+		{"ilm on opensearch", "elasticsearch: {flavor: opensearch, ilm: {policy: sluice, delete_after: 720h}}", "elasticsearch.ilm.policy"},
+		{"ilm deletes nothing", "elasticsearch: {ilm: {policy: sluice}}", "elasticsearch.ilm.delete_after"},
+		{"ilm rollover on data streams", "index: {mode: datastream}\nelasticsearch: {ilm: {policy: sluice}}", ""},
+		{"template without name", "elasticsearch: {template_name: ''}", "elasticsearch.template_name"},
+		{"min over max concurrency", "batch: {concurrency: 2, min_concurrency: 3}", "batch.min_concurrency"},
+		{"auth config", "elasticsearch: {urls: ['https://a:9200', 'https://b:9200'], bearer_token: t, ca_file: /etc/ca.pem}", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

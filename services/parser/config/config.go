@@ -44,6 +44,23 @@ type Kafka struct {
 	MaxBufferedBytes config.ByteSize `yaml:"max_buffered_bytes"`
 	// Compression of the parsed topic: snappy (default), lz4, zstd, gzip, none.
 	Compression string `yaml:"compression"`
+	// Workers parse in parallel, each owning a subset of the partitions so
+	// that every partition keeps its order; default 0 means GOMAXPROCS.
+	Workers int `yaml:"workers"`
+	// Transactional makes the parser exactly-once on Kafka: each batch's
+	// documents and its input offsets are committed in one transaction, so a
+	// crash never leaves a document in the parsed topic for a consumer
+	// reading with isolation level read_committed unless its offset was
+	// committed too. Default false (at-least-once; the indexer's create by
+	// _id removes the duplicates).
+	Transactional bool `yaml:"transactional"`
+	// TransactionalID identifies this replica's producer when Transactional
+	// is on; default "<group>-<hostname>-<random>". Zombie replicas are
+	// fenced by the consumer group generation (KIP-447), so the ID need not
+	// be stable across restarts.
+	TransactionalID string `yaml:"transactional_id"`
+	// TransactionTimeout bounds an open transaction; default 30s.
+	TransactionTimeout config.Duration `yaml:"transaction_timeout"`
 }
 
 // Rule selects records and says how to parse them. Rules are tried in order;
@@ -51,13 +68,18 @@ type Kafka struct {
 type Rule struct {
 	Name  string `yaml:"name"`
 	Match Match  `yaml:"match"`
-	// Builtin names a rule shipped with Sluice (nginx, apache, json, ...) whose
+	// Builtin names a rule shipped with Sluice (nginx, apache, nginx_error,
+	// apache_error, json, auto, none) whose
 	// processors run before Processors.
 	Builtin    string      `yaml:"builtin"`
 	Processors []Processor `yaml:"processors"`
 	// OnFailure is "tag" (default: keep the raw message, add a failure tag)
 	// or "dlq" (send the record to the dead-letter topic).
 	OnFailure string `yaml:"on_failure"`
+	// Timezone is the zone of log times written without an offset (the
+	// nginx_error and apache_error builtins): an IANA name, "+02:00" or
+	// "GMT+2". Default UTC.
+	Timezone string `yaml:"timezone"`
 }
 
 // Match selects records. Empty fields match everything; all set fields must match.
@@ -97,10 +119,25 @@ type Grok struct {
 	Mode string `yaml:"mode"`
 }
 
-// Regex is an RE2 regular expression with named groups, the Fluent Bit way.
+// Regex is an RE2 regular expression with named groups (Pattern), or a
+// Fluent Bit parser definition (FluentBit); exactly one is set.
 type Regex struct {
 	Source  `yaml:",inline"`
 	Pattern string `yaml:"pattern"`
+	// FluentBit runs a [PARSER] from a Fluent Bit parsers file, with its
+	// Onigmo regex translated for RE2, its Types, and @timestamp taken from
+	// Time_Key / Time_Format.
+	FluentBit *FluentBit `yaml:"fluentbit"`
+}
+
+// FluentBit names a Fluent Bit parser definition: in File (e.g.
+// /fluent-bit/etc/parsers.conf; a relative path is relative to the working
+// directory) or in Inline, the same [PARSER] syntax given in the YAML.
+// Parser is the definition's Name; it may be omitted when there is only one.
+type FluentBit struct {
+	File   string `yaml:"file"`
+	Inline string `yaml:"inline"`
+	Parser string `yaml:"parser"`
 }
 
 // JSON decodes a JSON object in Field into Target (default: the document root).
@@ -144,6 +181,8 @@ func NewDefault() Config {
 			MaxPollRecords:   10000,
 			MaxBufferedBytes: 32 << 20,
 			Compression:      "snappy",
+
+			TransactionTimeout: config.Duration(30 * time.Second),
 		},
 		Budget:    config.Duration(250 * time.Millisecond),
 		Admin:     config.Admin{Listen: ":9090", MetricsListen: ":9091"},
@@ -189,6 +228,12 @@ func (c Config) Validate() error {
 	}
 	if c.Kafka.MaxBufferedBytes < 1<<16 {
 		return config.Errorf("kafka.max_buffered_bytes", "%d is below the 64KiB minimum", c.Kafka.MaxBufferedBytes)
+	}
+	if c.Kafka.Workers < 0 {
+		return config.Errorf("kafka.workers", "must not be negative")
+	}
+	if c.Kafka.Transactional && c.Kafka.TransactionTimeout < config.Duration(time.Second) {
+		return config.Errorf("kafka.transaction_timeout", "%v is below the 1s minimum", time.Duration(c.Kafka.TransactionTimeout))
 	}
 	switch c.Kafka.Compression {
 	case "snappy", "lz4", "zstd", "gzip", "none":

@@ -219,6 +219,13 @@ func (c *Client) setHeaders(req *http.Request, contentType string) {
 // and a *RequestError matching ErrRetryable or ErrPermanent.
 func (c *Client) Send(ctx context.Context, docs []Doc) ([]Result, error) {
 	results := make([]Result, len(docs))
+	if c.limiter != nil && len(docs) > 0 {
+		// Take the slot before building the body, so requests waiting for
+		// a slot hold no body: memory follows the limit, not the queue.
+		if err := c.limiter.Acquire(ctx); err != nil {
+			return nil, &RequestError{Host: c.hosts[0].base, Reason: "waiting for a request slot", Err: err, kind: ErrRetryable}
+		}
+	}
 	buf := getBuffer()
 	var idx []int // positions of the documents sent, when some were refused
 	for i := range docs {
@@ -240,6 +247,9 @@ func (c *Client) Send(ctx context.Context, docs []Doc) ([]Result, error) {
 	}
 	if idx != nil && len(idx) == 0 || len(docs) == 0 {
 		putBuffer(buf)
+		if c.limiter != nil && len(docs) > 0 {
+			c.limiter.giveBack()
+		}
 		return results, nil
 	}
 	sub := results
@@ -255,7 +265,8 @@ func (c *Client) Send(ctx context.Context, docs []Doc) ([]Result, error) {
 	return results, nil
 }
 
-// do sends the body in buf (and takes it over) and parses the answer into out.
+// do sends the body in buf (and takes it over) and parses the answer into
+// out. The caller holds a limiter slot, which do releases.
 func (c *Client) do(ctx context.Context, buf *buffer, out []Result) (err error) {
 	payload := buf
 	if c.cfg.Gzip {
@@ -264,12 +275,6 @@ func (c *Client) do(ctx context.Context, buf *buffer, out []Result) (err error) 
 	}
 	h := c.pickHost()
 	info := RequestInfo{Host: h.base, Docs: len(out), Bytes: len(payload.b)}
-	if c.limiter != nil {
-		if err := c.limiter.Acquire(ctx); err != nil {
-			putBuffer(payload)
-			return &RequestError{Host: h.base, Reason: "waiting for a request slot", Err: err, kind: ErrRetryable}
-		}
-	}
 	start := time.Now()
 	defer func() {
 		info.Latency = time.Since(start)
@@ -447,6 +452,33 @@ func (c *Client) EnsureTemplate(ctx context.Context, name string, body []byte) e
 			hint = "the template body was rejected; fix the template or set indexer.elasticsearch.template: false and install one yourself"
 		}
 		return fmt.Errorf("index template %q: %w", name, c.httpError(h, "PUT "+path, resp.StatusCode, data, hint))
+	}
+	return nil
+}
+
+// EnsureILMPolicy installs (or replaces) the index lifecycle policy name
+// with PUT _ilm/policy/<name> (Elasticsearch only). The error says what to
+// fix.
+func (c *Client) EnsureILMPolicy(ctx context.Context, name string, body []byte) error {
+	if name == "" {
+		return errors.New("ILM policy: empty name")
+	}
+	path := "/_ilm/policy/" + url.PathEscape(name)
+	resp, data, h, err := c.roundTrip(ctx, http.MethodPut, path, body)
+	if err != nil {
+		return fmt.Errorf("ILM policy %q: search engine unreachable (check indexer.elasticsearch.urls): %w", name, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		hint := ""
+		switch resp.StatusCode {
+		case http.StatusBadRequest:
+			hint = "the policy was rejected; fix indexer.elasticsearch.ilm or leave ilm.policy empty and manage lifecycles yourself"
+		case http.StatusNotFound:
+			hint = "this cluster has no ILM API (OpenSearch uses ISM); leave indexer.elasticsearch.ilm.policy empty"
+		case http.StatusForbidden:
+			hint = "the user lacks the manage_ilm cluster privilege"
+		}
+		return fmt.Errorf("ILM policy %q: %w", name, c.httpError(h, "PUT "+path, resp.StatusCode, data, hint))
 	}
 	return nil
 }

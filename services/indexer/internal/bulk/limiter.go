@@ -118,6 +118,15 @@ func (l *Limiter) Release(latency time.Duration, overloaded bool) {
 	l.wake()
 }
 
+// giveBack returns a slot that was not used for a request, without a
+// latency or overload signal.
+func (l *Limiter) giveBack() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.inFlight--
+	l.wake()
+}
+
 // wake hands free slots to waiters; l.mu is held.
 func (l *Limiter) wake() {
 	for len(l.waiters) > 0 && l.inFlight < int(l.limit) {

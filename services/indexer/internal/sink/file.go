@@ -1,6 +1,3 @@
-// Package sink holds the indexer's non-search-engine output: an NDJSON file
-// for the local run, which honours the same create-once semantics as the
-// search engine so that replays show up as conflicts, not duplicates.
 package sink
 
 import (

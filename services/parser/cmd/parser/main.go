@@ -1,14 +1,19 @@
 // Command parser runs the Sluice parser service, or with the parse
 // subcommand parses lines from standard input with a named rule:
 //
-//	parser -config /etc/sluice/parser.yaml
+//	parser -config /etc/sluice/parser.yaml [-watch-config 2s]
 //	parser parse --rule nginx < access.log
+//
+// The service re-reads its configuration file when it changes (polled every
+// -watch-config) and on an admin ReloadConfig without a document; a rule
+// set that fails validation is refused and the running one stays.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -24,6 +29,7 @@ func main() {
 		os.Exit(parseCommand(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	configFile := flag.String("config", "/etc/sluice/parser.yaml", "configuration file")
+	watch := flag.Duration("watch-config", 2*time.Second, "poll the configuration file this often and reload the rules when it changed (0 disables)")
 	flag.Parse()
 	cfg, digest, err := config.Load(*configFile)
 	if err != nil {
@@ -31,7 +37,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := logging.New(cfg.Log, "parser")
-	p, err := parser.New(cfg, digest, log)
+	p, err := parser.New(cfg, digest, log, parser.WithConfigFile(*configFile, *watch))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "parser: %v\n", err)
 		os.Exit(2)

@@ -52,16 +52,37 @@ func RawJSON(s string) Value { return Value{Kind: Raw, Str: s} }
 
 type field struct {
 	path string
+	key  uint32 // pathKey(path): compared before the path itself
 	val  Value
+}
+
+// pathKey is a cheap discriminator of a path — its length and three of
+// its bytes — so that Set and Get, which scan every field, compare whole
+// paths only for the rare fields whose key matches.
+func pathKey(p string) uint32 {
+	n := len(p)
+	if n == 0 {
+		return 0
+	}
+	return uint32(n&0xff) | uint32(p[0])<<8 | uint32(p[n/2])<<16 | uint32(p[n-1])<<24
 }
 
 // Doc is a document under construction. The zero value is empty and ready.
 type Doc struct {
 	fields []field
+	// keys[i] is fields[i].key, kept contiguous so the scans in Set and Get
+	// touch a few cache lines instead of every field.
+	keys []uint32
+	// order is the encoding order (indexes into fields, by path) computed
+	// for the paths in orderOf. Documents of one rule mostly have the same
+	// paths in the same insertion order, so the next one reuses it instead
+	// of sorting again.
+	order   []int32
+	orderOf []string
 }
 
 // Reset empties d, keeping its memory.
-func (d *Doc) Reset() { d.fields = d.fields[:0] }
+func (d *Doc) Reset() { d.fields, d.keys = d.fields[:0], d.keys[:0] }
 
 // Len returns the number of fields.
 func (d *Doc) Len() int { return len(d.fields) }
@@ -70,17 +91,16 @@ func (d *Doc) Len() int { return len(d.fields) }
 // ("", "a..b", ".a") are dropped; a path with nothing left becomes "_".
 func (d *Doc) Set(path string, v Value) {
 	path = clean(path)
-	for i := range d.fields {
-		if d.fields[i].path == path {
-			d.fields[i].val = v
-			return
-		}
+	if i := d.find(path); i >= 0 {
+		d.fields[i].val = v
+		return
 	}
-	d.fields = append(d.fields, field{path, v})
+	d.fields = append(d.fields, field{path: path, key: pathKey(path), val: v})
+	d.keys = append(d.keys, pathKey(path))
 }
 
 func clean(path string) string {
-	if path != "" && path[0] != '.' && path[len(path)-1] != '.' && !strings.Contains(path, "..") {
+	if path != "" && path[0] != '.' && path[len(path)-1] != '.' && !hasDoubleDot(path) {
 		return path
 	}
 	var b strings.Builder
@@ -99,13 +119,39 @@ func clean(path string) string {
 	return b.String()
 }
 
+// find returns the index of the field at a clean path, or -1.
+func (d *Doc) find(path string) int {
+	k := pathKey(path)
+	for i, fk := range d.keys {
+		if fk == k && d.fields[i].path == path {
+			return i
+		}
+	}
+	return -1
+}
+
+// rekey rebuilds keys after fields were filtered.
+func (d *Doc) rekey() {
+	d.keys = d.keys[:0]
+	for i := range d.fields {
+		d.keys = append(d.keys, d.fields[i].key)
+	}
+}
+
+func hasDoubleDot(p string) bool {
+	for i := 1; i < len(p); i++ {
+		if p[i] == '.' && p[i-1] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
 // Get returns the value at path.
 func (d *Doc) Get(path string) (Value, bool) {
 	path = clean(path)
-	for i := range d.fields {
-		if d.fields[i].path == path {
-			return d.fields[i].val, true
-		}
+	if i := d.find(path); i >= 0 {
+		return d.fields[i].val, true
 	}
 	return Value{}, false
 }
@@ -120,6 +166,7 @@ func (d *Doc) Remove(path string) {
 		out = append(out, f)
 	}
 	d.fields = out
+	d.rekey()
 }
 
 // Rename moves path (and everything below it) to to.
@@ -132,14 +179,15 @@ func (d *Doc) Rename(from, to string) {
 	for _, f := range d.fields {
 		switch {
 		case f.path == from:
-			moved = append(moved, field{to, f.val})
+			moved = append(moved, field{path: to, val: f.val})
 		case strings.HasPrefix(f.path, from) && len(f.path) > len(from) && f.path[len(from)] == '.':
-			moved = append(moved, field{to + f.path[len(from):], f.val})
+			moved = append(moved, field{path: to + f.path[len(from):], val: f.val})
 		default:
 			out = append(out, f)
 		}
 	}
 	d.fields = out
+	d.rekey()
 	for _, f := range moved {
 		d.Set(f.path, f.val)
 	}
@@ -158,7 +206,8 @@ func (d *Doc) AddTag(tag string) {
 			return
 		}
 	}
-	d.fields = append(d.fields, field{"tags", L(tag)})
+	d.fields = append(d.fields, field{path: "tags", key: pathKey("tags"), val: L(tag)})
+	d.keys = append(d.keys, pathKey("tags"))
 }
 
 // Each calls fn for every field in insertion order.
@@ -171,27 +220,18 @@ func (d *Doc) Each(fn func(path string, v Value)) {
 // AppendJSON appends the document as a nested JSON object to dst. Paths are
 // split at dots into objects; when a path is both a value and a parent
 // ("a" and "a.b"), the parent wins and the value is kept as "a._value", so
-// the output never has a duplicate key. It reorders the fields.
+// the output never has a duplicate key. Fields are written sorted by path.
 func (d *Doc) AppendJSON(dst []byte) []byte {
-	// Sorting with '.' below every other byte puts "a" right before "a.b"
-	// and keeps all of a's children contiguous, ahead of siblings like "a-b".
-	slices.SortStableFunc(d.fields, func(a, b field) int {
-		if pathLess(a.path, b.path) {
-			return -1
-		}
-		if pathLess(b.path, a.path) {
-			return 1
-		}
-		return 0
-	})
+	order := d.sortOrder()
 	dst = append(dst, '{')
 	open := "" // dotted path of the objects currently open below the root
 	first := true
-	n := len(d.fields)
+	n := len(order)
 	for k := 0; k < n; k++ {
-		p := d.fields[k].path
+		f := &d.fields[order[k]]
+		p := f.path
 		dir, leaf := "", p
-		if k+1 < n && isChild(d.fields[k+1].path, p) {
+		if k+1 < n && isChild(d.fields[order[k+1]].path, p) {
 			dir, leaf = p, "_value"
 		} else if i := strings.LastIndexByte(p, '.'); i >= 0 {
 			dir, leaf = p[:i], p[i+1:]
@@ -231,7 +271,7 @@ func (d *Doc) AppendJSON(dst []byte) []byte {
 		}
 		dst = appendString(dst, leaf)
 		dst = append(dst, ':')
-		dst = appendValue(dst, d.fields[k].val)
+		dst = appendValue(dst, f.val)
 		first = false
 	}
 	for open != "" {
@@ -243,6 +283,42 @@ func (d *Doc) AppendJSON(dst []byte) []byte {
 		}
 	}
 	return append(dst, '}')
+}
+
+// sortOrder returns the indexes of d.fields sorted by path, with '.' below
+// every other byte so that "a" comes right before "a.b" and all of a's
+// children stay contiguous, ahead of siblings like "a-b". Paths are unique
+// (Set replaces), so the order is total.
+func (d *Doc) sortOrder() []int32 {
+	if len(d.orderOf) == len(d.fields) {
+		same := true
+		for i := range d.fields {
+			if d.fields[i].path != d.orderOf[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return d.order
+		}
+	}
+	d.order = d.order[:0]
+	d.orderOf = d.orderOf[:0]
+	for i := range d.fields {
+		d.order = append(d.order, int32(i))
+		d.orderOf = append(d.orderOf, d.fields[i].path)
+	}
+	slices.SortFunc(d.order, func(a, b int32) int {
+		pa, pb := d.fields[a].path, d.fields[b].path
+		if pathLess(pa, pb) {
+			return -1
+		}
+		if pathLess(pb, pa) {
+			return 1
+		}
+		return 0
+	})
+	return d.order
 }
 
 // isChild reports whether path lies below parent ("a.b" below "a").

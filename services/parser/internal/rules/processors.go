@@ -1,19 +1,17 @@
 package rules
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sluice-io/sluice/services/parser/config"
-	"github.com/sluice-io/sluice/services/parser/internal/accesslog"
 	"github.com/sluice-io/sluice/services/parser/internal/document"
+	"github.com/sluice-io/sluice/services/parser/internal/weblog"
 )
 
 type compileEnv struct {
@@ -26,6 +24,11 @@ func (env *compileEnv) compile(pc config.Processor) (Processor, error) {
 	switch {
 	case pc.JSON != nil:
 		return &jsonProc{field: field(pc.JSON.Field), target: pc.JSON.Target}, nil
+	case pc.Regex != nil && pc.Regex.FluentBit != nil:
+		if pc.Regex.Pattern != "" {
+			return nil, errors.New("regex: pattern and fluentbit are exclusive")
+		}
+		return compileFluentBit(pc.Regex)
 	case pc.Regex != nil:
 		re, err := regexp.Compile(pc.Regex.Pattern)
 		if err != nil {
@@ -83,12 +86,22 @@ func sourceString(d *document.Doc, f string) (string, error) {
 }
 
 // builtin returns the processors of a rule shipped with Sluice.
-func builtin(name string) ([]Processor, error) {
-	switch name {
+func builtin(rc config.Rule) ([]Processor, error) {
+	switch rc.Builtin {
 	case "nginx":
-		return []Processor{&accessProc{flavor: "nginx"}}, nil
+		return []Processor{&accessProc{flavor: weblog.Nginx}}, nil
 	case "apache":
-		return []Processor{&accessProc{flavor: "apache"}}, nil
+		return []Processor{&accessProc{flavor: weblog.Apache}}, nil
+	case "nginx_error", "apache_error":
+		loc, err := weblog.ParseZone(rc.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("timezone: %w", err)
+		}
+		f := weblog.Nginx
+		if rc.Builtin == "apache_error" {
+			f = weblog.Apache
+		}
+		return []Processor{&errorLogProc{flavor: f, loc: loc}}, nil
 	case "json":
 		return []Processor{&jsonProc{field: "message"}}, nil
 	case "auto":
@@ -96,111 +109,76 @@ func builtin(name string) ([]Processor, error) {
 	case "none":
 		return nil, nil
 	}
-	return nil, fmt.Errorf("unknown builtin rule %q (want nginx, apache, json, auto or none)", name)
+	return nil, fmt.Errorf("unknown builtin rule %q (want %s)", rc.Builtin, strings.Join(Builtins(), ", "))
 }
 
 // Builtins lists the builtin rule names.
-func Builtins() []string { return []string{"nginx", "apache", "json", "auto", "none"} }
+func Builtins() []string {
+	return []string{"nginx", "apache", "nginx_error", "apache_error", "json", "auto", "none"}
+}
 
 // accessProc parses nginx and Apache access logs into the fields Elastic's
 // integrations produce (without geoip and user-agent databases).
-type accessProc struct{ flavor string }
+type accessProc struct {
+	flavor weblog.Flavor
+}
 
-func (p *accessProc) Name() string { return p.flavor }
+func (p *accessProc) Name() string {
+	if p.flavor == weblog.Apache {
+		return "apache"
+	}
+	return "nginx"
+}
 
 func (p *accessProc) Process(d *document.Doc) error {
 	msg, err := sourceString(d, "message")
 	if err != nil {
 		return err
 	}
-	var e accesslog.Entry
-	if err := accesslog.Parse(msg, &e); err != nil {
+	// The entry lives on the stack: processors are shared by every worker.
+	var list [8]string
+	a := weblog.Access{RemoteList: list[:0]}
+	if p.flavor == weblog.Apache {
+		err = weblog.ParseApache(msg, &a)
+	} else {
+		err = weblog.ParseNginx(msg, &a)
+	}
+	if err != nil {
 		return err
 	}
-	if addr := clientAddress(&e); addr != "" {
-		d.Set("source.address", document.S(addr))
-		if accesslog.IsIP(addr) {
-			d.Set("source.ip", document.S(addr))
-		} else {
-			d.Set("source.domain", document.S(addr))
-		}
-	}
-	var ips []string
-	for _, a := range append([]string{e.Remote}, e.RemoteList...) {
-		if a != "" && accesslog.IsIP(a) && !containsStr(ips, a) {
-			ips = append(ips, a)
-		}
-	}
-	if len(ips) > 0 {
-		d.Set("related.ip", document.L(ips...))
-	}
-	if p.flavor == "nginx" {
-		list := e.RemoteList
-		if len(list) == 0 && e.Remote != "" {
-			list = []string{e.Remote}
-		}
-		if len(list) > 0 {
-			d.Set("nginx.access.remote_ip_list", document.L(append([]string(nil), list...)...))
-		}
-	}
-	if e.User != "" {
-		d.Set("user.name", document.S(e.User))
-		d.Set("related.user", document.L(e.User))
-	}
-	d.Set("@timestamp", document.T(e.Time))
-	if e.Method != "" {
-		d.Set("http.request.method", document.S(e.Method))
-		d.Set("url.original", document.S(e.Target))
-		path, query, _ := strings.Cut(e.Target, "?")
-		d.Set("url.path", document.S(path))
-		if query != "" {
-			d.Set("url.query", document.S(query))
-		}
-		if e.Version != "" {
-			d.Set("http.version", document.S(e.Version))
-		}
-	} else if e.Request != "" && e.Request != "-" {
-		d.Set("url.original", document.S(e.Request))
-	}
-	d.Set("http.response.status_code", document.I(e.Status))
-	if e.HasBytes {
-		d.Set("http.response.body.bytes", document.I(e.Bytes))
-	}
-	if e.Referrer != "" {
-		d.Set("http.request.referrer", document.S(e.Referrer))
-	}
-	if e.Agent != "" {
-		d.Set("user_agent.original", document.S(e.Agent))
-	}
-	d.Set("event.kind", document.S("event"))
-	d.Set("event.category", document.L("web"))
-	d.Set("event.type", document.L("access"))
-	if e.Status >= 400 {
-		d.Set("event.outcome", document.S("failure"))
-	} else {
-		d.Set("event.outcome", document.S("success"))
-	}
+	weblog.SetAccess(p.flavor, &a, d)
 	return nil
 }
 
-// clientAddress picks the client from a proxy chain the way Elastic's nginx
-// pipeline does: the first public address, else the first address.
-func clientAddress(e *accesslog.Entry) string {
-	for _, a := range e.RemoteList {
-		if ip, err := netip.ParseAddr(a); err == nil && !ip.IsPrivate() && !ip.IsLoopback() && !ip.IsLinkLocalUnicast() {
-			return a
-		}
-	}
-	return e.Remote
+// errorLogProc parses nginx and Apache error logs.
+type errorLogProc struct {
+	flavor weblog.Flavor
+	loc    *time.Location
 }
 
-func containsStr(l []string, s string) bool {
-	for _, v := range l {
-		if v == s {
-			return true
-		}
+func (p *errorLogProc) Name() string {
+	if p.flavor == weblog.Apache {
+		return "apache_error"
 	}
-	return false
+	return "nginx_error"
+}
+
+func (p *errorLogProc) Process(d *document.Doc) error {
+	msg, err := sourceString(d, "message")
+	if err != nil {
+		return err
+	}
+	var e weblog.ErrorEntry
+	if p.flavor == weblog.Apache {
+		err = weblog.ParseApacheError(msg, p.loc, &e)
+	} else {
+		err = weblog.ParseNginxError(msg, p.loc, &e)
+	}
+	if err != nil {
+		return err
+	}
+	weblog.SetError(p.flavor, &e, msg, d)
+	return nil
 }
 
 // autoProc decodes a message that is a JSON object and leaves others alone.
@@ -399,6 +377,3 @@ func (p convertProc) Process(d *document.Doc) error {
 	}
 	return nil
 }
-
-var _ = bytes.MinRead
-var _ = time.Now

@@ -84,6 +84,10 @@ type Options struct {
 	Rules    []config.Rule
 	Patterns map[string]string
 	Index    string
+	// Builtins adds rules a program embedding the engine ships, by name;
+	// they take precedence over Sluice's own. Each call to the function
+	// returns the processors of one rule.
+	Builtins map[string]func() []Processor
 }
 
 // Compile builds an engine. Errors name the rule and processor:
@@ -99,8 +103,10 @@ func Compile(opts Options) (*Engine, error) {
 	for i, rc := range opts.Rules {
 		key := fmt.Sprintf("rules[%d]", i)
 		r := &Rule{Name: rc.Name, match: rc.Match, dlq: rc.OnFailure == "dlq"}
-		if rc.Builtin != "" {
-			ps, err := builtin(rc.Builtin)
+		if f, ok := opts.Builtins[rc.Builtin]; ok && rc.Builtin != "" {
+			r.processors = append(r.processors, f()...)
+		} else if rc.Builtin != "" {
+			ps, err := builtin(rc)
 			if err != nil {
 				return nil, fmt.Errorf("%s.builtin: %w", key, err)
 			}

@@ -9,9 +9,9 @@ import (
 // target: the path and query are percent-decoded, the original is kept.
 type URL struct {
 	Scheme, Domain, Path, Query, Fragment, Extension string
-	Username, Password                                string
-	Port                                              int64
-	HasPort                                           bool
+	Username, Password                               string
+	Port                                             int64
+	HasPort                                          bool
 }
 
 // ParseURL splits a request target the way uri_parts does (java.net.URI):

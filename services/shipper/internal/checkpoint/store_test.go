@@ -115,7 +115,7 @@ func TestCorruptFallback(t *testing.T) {
 func TestRandomCorruption(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	dir := t.TempDir()
-	for i := 0; i < 300; i++ {
+	for i := 0; i < 150; i++ {
 		path := filepath.Join(dir, "s", "state.json")
 		os.RemoveAll(filepath.Dir(path))
 		s := openT(t, path)

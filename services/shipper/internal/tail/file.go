@@ -41,7 +41,7 @@ type file struct {
 	eofAt        time.Time
 	closed       bool
 	nextFlags    []string
-	renamed      bool // the watched path was seen naming another file
+	renamed      bool    // the watched path was seen naming another file
 	overlong     [3]bool // per stream: the pending event holds an overlong line
 	limitWarned  bool
 

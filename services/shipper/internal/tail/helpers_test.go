@@ -3,7 +3,6 @@ package tail
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -130,6 +129,26 @@ func (e *env) start(autoAck bool) *run {
 
 func (e *env) startWith(cfg Config, store *checkpoint.Store, autoAck bool) *run {
 	e.tb.Helper()
+	return e.startRun(cfg, store, autoAck, nil)
+}
+
+// startBlocked starts a run whose emit waits until unblock is called.
+func (e *env) startBlocked(autoAck bool) (r *run, unblock func()) {
+	e.tb.Helper()
+	ch := make(chan struct{})
+	r = e.startRun(e.cfg, e.openStore(), autoAck, ch)
+	return r, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.block != nil {
+			close(r.block)
+			r.block = nil
+		}
+	}
+}
+
+func (e *env) startRun(cfg Config, store *checkpoint.Store, autoAck bool, block chan struct{}) *run {
+	e.tb.Helper()
 	var logger *slog.Logger
 	if os.Getenv("TAIL_DEBUG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -139,7 +158,7 @@ func (e *env) startWith(cfg Config, store *checkpoint.Store, autoAck bool) *run 
 		e.tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &run{tb: e.tb, t: tl, store: store, cancel: cancel, done: make(chan error, 1), autoAck: autoAck}
+	r := &run{tb: e.tb, t: tl, store: store, cancel: cancel, done: make(chan error, 1), autoAck: autoAck, block: block}
 	go func() {
 		r.done <- tl.Run(ctx, func(ctx context.Context, ev Event) error {
 			r.mu.Lock()
@@ -258,5 +277,3 @@ func jsonString(s string) (string, error) {
 	b.WriteByte('"')
 	return b.String(), nil
 }
-
-var errStop = errors.New("stop")

@@ -4,7 +4,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -170,7 +169,8 @@ type ackPoint struct{ end, commit int64 }
 type ackState struct {
 	target     string
 	dev, inode uint64
-	q          []ackPoint
+	q          []ackPoint // q[head:] are unacknowledged, in emit order
+	head       int
 	acked      int64
 	closed     bool
 	forget     bool
@@ -223,7 +223,7 @@ func (t *Tailer) Ack(fingerprint string, end int64) {
 		return
 	}
 	idx := -1
-	for i := range a.q {
+	for i := a.head; i < len(a.q); i++ {
 		if a.q[i].end == end {
 			idx = i
 			break
@@ -233,9 +233,13 @@ func (t *Tailer) Ack(fingerprint string, end int64) {
 		return
 	}
 	commit := a.q[idx].commit
-	a.q = a.q[idx+1:]
-	if len(a.q) == 0 {
-		a.q = nil
+	a.head = idx + 1
+	switch {
+	case a.head == len(a.q):
+		a.q, a.head = a.q[:0], 0 // keep the capacity
+	case a.head > 4096 && a.head > len(a.q)/2:
+		n := copy(a.q, a.q[a.head:])
+		a.q, a.head = a.q[:n], 0
 	}
 	if commit > a.acked {
 		a.acked = commit
@@ -245,7 +249,7 @@ func (t *Tailer) Ack(fingerprint string, end int64) {
 }
 
 func (t *Tailer) maybeRetireLocked(fp string, a *ackState) {
-	if !a.closed || len(a.q) > 0 {
+	if !a.closed || len(a.q) > a.head {
 		return
 	}
 	delete(t.acks, fp)
@@ -1041,8 +1045,6 @@ func (t *Tailer) closeAll() {
 	t.mu.Unlock()
 	t.started = false
 }
-
-func (t *Tailer) String() string { return fmt.Sprintf("tail.Tailer(%d files)", t.nOpen) }
 
 const maxFinished = 1 << 16
 

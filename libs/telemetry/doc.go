@@ -1,0 +1,34 @@
+// Package telemetry is a service's OpenTelemetry metrics and traces.
+//
+// Metrics: New creates a meter provider whose Prometheus exporter sits on a
+// registry of its own (several services can run in one process, as in the
+// local stack), served on /metrics by Serve. Counter and Gauge keep the
+// values the admin API's GetStats reports and export the same values;
+// Histogram adds latency and size distributions with buckets suited to their
+// unit; Accounts counts lines and bytes per container, bounded in
+// cardinality, so a line's loss can be pinned to a stage and a pod.
+//
+// Traces: SetupTracing builds a tracer provider from the telemetry config
+// section (head sampling by ratio, parent-based, exported over OTLP/gRPC).
+// One log line's journey is one trace:
+//
+//	shipper   Produce(ctx)          kotel publish span, traceparent header ─┐
+//	parser    poll → kotel receive span per record ◀─────────────────────────┘
+//	          StartBatch("parse", recs) → Produce(batchCtx) → traceparent ──┐
+//	indexer   poll → kotel receive span ◀───────────────────────────────────┘
+//	          StartBatch("index", recs) around the bulk requests
+//
+// KafkaOpts plugs franz-go's kotel hooks into a kgo client: they create the
+// per-record publish and receive spans and carry the context in the W3C
+// traceparent header, and export the client's metrics. StartBatch starts a
+// stage's span for a batch, continuing the first sampled trace among its
+// records and linking the others.
+//
+// Cost: with tracing on, every produced record carries a traceparent header
+// (about 70 bytes before compression), sampled or not, because parent-based
+// sampling downstream needs the "not sampled" decision too. With no OTLP
+// endpoint configured tracing is off: no-op spans and no headers.
+//
+// Metrics are not pushed over OTLP; the Prometheus endpoint is their only
+// export.
+package telemetry

@@ -1,0 +1,158 @@
+package indexer
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluice-io/sluice/libs/bulktest"
+	libcfg "github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/services/indexer/config"
+	"github.com/sluice-io/sluice/services/indexer/internal/bulk"
+	"github.com/sluice-io/sluice/services/indexer/internal/indexname"
+)
+
+// deadURL returns an http URL nothing listens on.
+func deadURL(tb testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+func sinkConfig(urls ...string) config.Config {
+	cfg := config.NewDefault()
+	cfg.Elasticsearch.URLs = urls
+	cfg.Elasticsearch.SetupTimeout = libcfg.Duration(3 * time.Second)
+	cfg.Elasticsearch.BackoffMin = libcfg.Duration(10 * time.Millisecond)
+	return cfg
+}
+
+// TestNewSink covers the connection settings end to end through the
+// config: authentication, TLS with a custom CA, failover, OpenSearch,
+// template and ILM installs, and errors that say what to fix.
+func TestNewSink(t *testing.T) {
+	tests := []struct {
+		name    string
+		server  []bulktest.Option
+		tune    func(cfg *config.Config, srv *bulktest.Server)
+		wantErr string
+		check   func(t *testing.T, srv *bulktest.Server)
+	}{
+		{name: "defaults install the template", check: func(t *testing.T, srv *bulktest.Server) {
+			var tm struct {
+				Patterns []string `json:"index_patterns"`
+			}
+			if err := json.Unmarshal(srv.Template("sluice-logs"), &tm); err != nil || strings.Join(tm.Patterns, ",") != "logs-*" {
+				t.Fatalf("template %s (%v)", srv.Template("sluice-logs"), err)
+			}
+		}},
+		{
+			name:   "basic auth",
+			server: []bulktest.Option{bulktest.WithBasicAuth("elastic", "s3cret")},
+			tune:   func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.Username, c.Elasticsearch.Password = "elastic", "s3cret" },
+		},
+		{
+			name:    "basic auth wrong password",
+			server:  []bulktest.Option{bulktest.WithBasicAuth("elastic", "s3cret")},
+			tune:    func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.Username, c.Elasticsearch.Password = "elastic", "nope" },
+			wantErr: "check indexer.elasticsearch.username/password",
+		},
+		{
+			name:   "API key",
+			server: []bulktest.Option{bulktest.WithAPIKey("a2V5OnNlY3JldA==")},
+			tune:   func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.APIKey = "a2V5OnNlY3JldA==" },
+		},
+		{
+			name:   "TLS with a custom CA",
+			server: []bulktest.Option{bulktest.WithTLS()},
+			tune: func(c *config.Config, srv *bulktest.Server) {
+				c.Elasticsearch.URLs = []string{srv.URL()}
+				c.Elasticsearch.CAFile = srv.CACertFile()
+			},
+		},
+		{
+			name:    "TLS without the CA",
+			server:  []bulktest.Option{bulktest.WithTLS()},
+			tune:    func(c *config.Config, srv *bulktest.Server) { c.Elasticsearch.SetupTimeout = libcfg.Duration(300 * time.Millisecond) },
+			wantErr: "certificate",
+		},
+		{
+			name: "failover past a dead node",
+			tune: func(c *config.Config, srv *bulktest.Server) { c.Elasticsearch.URLs = []string{deadURL(t), srv.URL()} },
+		},
+		{
+			name:   "OpenSearch flavor",
+			server: []bulktest.Option{bulktest.WithOpenSearch()},
+			tune:   func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.Flavor = "opensearch" },
+			check: func(t *testing.T, srv *bulktest.Server) {
+				if !strings.Contains(string(srv.Template("sluice-logs")), `"original":{"type":"keyword"`) {
+					t.Fatalf("OpenSearch template kept wildcard: %s", srv.Template("sluice-logs"))
+				}
+			},
+		},
+		{
+			name:    "OpenSearch without the flavor",
+			server:  []bulktest.Option{bulktest.WithOpenSearch()},
+			wantErr: "set indexer.elasticsearch.flavor: opensearch",
+		},
+		{
+			name: "data streams template",
+			tune: func(c *config.Config, _ *bulktest.Server) {
+				c.Index = indexname.Config{Mode: indexname.ModeDataStream}
+				c.Elasticsearch.TemplateName = "sluice-ds"
+			},
+			check: func(t *testing.T, srv *bulktest.Server) {
+				if s := string(srv.Template("sluice-ds")); !strings.Contains(s, `"data_stream":{}`) || !strings.Contains(s, `"logs-*-*"`) {
+					t.Fatalf("template %s", s)
+				}
+			},
+		},
+		{
+			// bulktest has no ILM API: the 404 must say what to do.
+			name:    "ILM policy where there is no ILM",
+			tune:    func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.ILM = config.ILM{Policy: "sluice", DeleteAfter: libcfg.Duration(720 * time.Hour)} },
+			wantErr: "leave indexer.elasticsearch.ilm.policy empty",
+		},
+		{
+			name:    "engine unreachable",
+			tune:    func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.URLs = []string{deadURL(t)}; c.Elasticsearch.SetupTimeout = libcfg.Duration(200 * time.Millisecond) },
+			wantErr: "gave up after elasticsearch.setup_timeout",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := bulktest.New(t, tt.server...)
+			cfg := sinkConfig(srv.URL())
+			if tt.tune != nil {
+				tt.tune(&cfg, srv)
+			}
+			if err := cfg.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			s, err := NewSink(context.Background(), cfg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := s.Index(context.Background(), []bulk.Doc{{Index: "logs-x", ID: "1", Source: []byte(`{"a":1}`)}})
+			if res[0].Outcome != bulk.Created {
+				t.Fatalf("result %+v", res[0])
+			}
+			if tt.check != nil {
+				tt.check(t, srv)
+			}
+		})
+	}
+}
