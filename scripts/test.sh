@@ -18,8 +18,17 @@ else
 	echo "grok conformance skipped: no shared corpus at $corpus (set SLUICE_CORPUS)"
 fi
 
+# Real Kafka and a real search engine for the real-infrastructure suite:
+# start them now so the JVMs boot while the tests compile (the tests' own
+# calls wait on the scripts' locks and reuse them), and stop them at the end.
+if [ "$SLUICE_REAL_INFRA" = 1 ] && command -v java >/dev/null && command -v javac >/dev/null && command -v mvn >/dev/null; then
+	trap 'bash scripts/infra/infra-down.sh >/dev/null 2>&1 || true' EXIT
+	(bash scripts/infra/kafka-up.sh >/tmp/sluice-kafka-up.log 2>&1 || true) &
+	(bash scripts/infra/search-up.sh >/tmp/sluice-search-up.log 2>&1 || true) &
+fi
+
 pkgs=()
 for m in proto libs services/shipper services/parser services/indexer services/sluicectl loadtest deploy; do
 	pkgs+=("./$m/...")
 done
-exec $GO test -race -count=1 -timeout "$TIMEOUT" "${pkgs[@]}"
+$GO test -race -count=1 -timeout "$TIMEOUT" "${pkgs[@]}"

@@ -64,6 +64,27 @@ func AppendID(dst []byte, node, fingerprint string, offset int64) []byte {
 	return base64.RawURLEncoding.AppendEncode(dst, sum[:16])
 }
 
+// DocID derives the _id of a container log line from where it came from:
+// the node, the container ("<namespace>/<pod>/<container>"), the file's
+// fingerprint and the byte offset of the line in that file. The container is
+// part of it so that two containers whose log files begin with the same
+// first line (and so share a content fingerprint) never share an _id.
+func DocID(node, container, fingerprint string, offset int64) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, s := range []string{node, container, fingerprint} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	binary.BigEndian.PutUint64(n[:], uint64(offset))
+	h.Write(n[:])
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	var buf [IDLen]byte
+	return string(base64.RawURLEncoding.AppendEncode(buf[:0], sum[:16]))
+}
+
 // Key is the Kafka record key of a container's lines: every line of one
 // container goes to one partition, so order per container stream holds
 // through every topic.

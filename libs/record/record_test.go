@@ -37,6 +37,20 @@ func TestIDStable(t *testing.T) {
 	}
 }
 
+func TestDocID(t *testing.T) {
+	a := DocID("n1", "shop/web-0/nginx", "fp", 10)
+	if a == DocID("n1", "shop/web-1/nginx", "fp", 10) {
+		t.Fatal("two containers with the same fingerprint share an _id")
+	}
+	if a != DocID("n1", "shop/web-0/nginx", "fp", 10) || len(a) != IDLen {
+		t.Fatalf("DocID not stable or wrong length: %q", a)
+	}
+	// Part of the stored data: changing it would index replayed lines twice.
+	if got, want := DocID("node-1", "ns/pod/c", "3f2a", 4096), "T-3xk0LimciZTS390-dfIw"; got != want {
+		t.Fatalf("DocID changed: got %q, want %q", got, want)
+	}
+}
+
 func TestKey(t *testing.T) {
 	if got := string(Key("ns", "pod", "c")); got != "ns/pod/c" {
 		t.Fatalf("Key = %q", got)

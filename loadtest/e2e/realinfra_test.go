@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,12 +38,20 @@ func TestRealInfraPipeline(t *testing.T) {
 	run := fmt.Sprintf("%d", time.Now().UnixNano())
 	index := "sluice-e2e-" + run
 
+	// The services' warnings (a broker restart makes many) are shown only
+	// when the test fails.
+	logs := &syncBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("service logs:\n%s", logs.String())
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	st, err := stack.Start(ctx, stack.Options{
 		Dir: t.TempDir(), Brokers: brokers, SearchURL: url, SearchFlavor: flavor,
 		Prefix: "e2e-" + run + ".", Index: index, Partitions: 3,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -166,4 +176,25 @@ func readTopic(t *testing.T, brokers []string, topic string, want int, timeout t
 		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { out = append(out, r) })
 	}
 	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for the services' concurrent logging.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 4<<20 {
+		return len(p), nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

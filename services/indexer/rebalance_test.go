@@ -20,18 +20,18 @@ func TestFault22_Rebalance(t *testing.T) {
 	const n = 6000
 	ids := e.produce(0, n, 400)
 	// Slow enough that documents are still flowing when replicas change.
-	e.es.SetLatency(15 * time.Millisecond)
+	e.es.SetLatency(100 * time.Millisecond)
 	r1 := e.start(e.cfg, nil)
 	waitFor(t, 30*time.Second, func() bool { return e.es.Count() > n/5 }, "first documents")
 	r2 := e.start(e.cfg, nil)
-	waitFor(t, 30*time.Second, func() bool { return r2.ix.ownedCount() > 0 && r2.counter("records_consumed") > 0 }, "the second replica to take partitions (owned %d/%d, consumed %d/%d, count %d)", r1.ix.ownedCount(), r2.ix.ownedCount(), r1.counter("records_consumed"), r2.counter("records_consumed"), e.es.Count())
+	waitFor(t, 30*time.Second, func() bool { return r2.ix.ownedCount() > 0 && r2.counter("records_consumed") > 0 }, "the second replica to take partitions")
 	if e.es.Count() >= n {
 		t.Fatal("everything was indexed before the rebalance; slow the server down")
 	}
 	if err := r1.stop(service.ErrAbort); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, func() bool { return e.es.Count() >= n }, "%d documents (have %d)", n, e.es.Count())
+	waitFor(t, 60*time.Second, func() bool { return e.es.Count() >= n }, "%d documents (have %d)", n, e.es.Count(), r1.ix.Stats(t.Context()).Counters, e.es.Stats())
 	st := e.es.Stats()
 	if st.Created != n {
 		t.Fatalf("%d created for %d ids", st.Created, n)

@@ -120,6 +120,9 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*P
 	if err != nil {
 		return nil, err
 	}
+	if err := tel.SetupTracing(cfg.Telemetry); err != nil {
+		return nil, err
+	}
 	p.tel = tel
 	p.engine.Store(engine)
 	p.budget.Store(int64(cfg.Budget))
@@ -196,6 +199,7 @@ func (p *Parser) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	base = append(base, p.tel.KafkaOpts()...)
 	p.producer, err = kgo.NewClient(append(base, p.producerOpts(k)...)...)
 	if err != nil {
 		return fmt.Errorf("kafka producer: %w", err)
@@ -287,6 +291,9 @@ type produceFunc func(ctx context.Context, r *kgo.Record, promise func(*kgo.Reco
 func (p *Parser) process(ctx context.Context, k config.Kafka, fetches kgo.Fetches, produce produceFunc) error {
 	pctx, cancel := abortContext(ctx)
 	defer cancel()
+	// One span per batch, continuing the trace of a sampled input line.
+	pctx, span := p.tel.StartBatch(pctx, "parse", fetches.Records())
+	defer span.End()
 	var failed atomic.Pointer[error]
 	promise := func(r *kgo.Record, err error) {
 		if err != nil {
@@ -435,7 +442,8 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 			w.p.tapDropped.Add(int64(n))
 		}
 	}
-	id := record.ID(src.GetNode(), src.GetFingerprint(), src.GetOffset())
+	kube := raw.GetKubernetes()
+	id := record.DocID(src.GetNode(), kube.GetNamespace()+"/"+kube.GetPod()+"/"+kube.GetContainer(), src.GetFingerprint(), src.GetOffset())
 	return &kgo.Record{
 		Topic: k.OutputTopic,
 		Key:   in.Key,
@@ -474,6 +482,7 @@ func (p *Parser) runTransactional(ctx context.Context, k config.Kafka) error {
 	if err != nil {
 		return err
 	}
+	base = append(base, p.tel.KafkaOpts()...)
 	id := k.TransactionalID
 	if id == "" {
 		id = defaultTransactionalID(k.Group)

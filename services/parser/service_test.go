@@ -58,7 +58,7 @@ func rawRecord(i int, hint, line string) *kgo.Record {
 
 func expectedID(i int) string {
 	pod := fmt.Sprintf("web-%d", i%12)
-	return record.ID("n1", "fp-"+pod, int64(i)*1000)
+	return record.DocID("n1", "shop/"+pod+"/nginx", "fp-"+pod, int64(i)*1000)
 }
 
 func testConfig(c *kafkatest.Cluster) config.Config {

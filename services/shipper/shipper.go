@@ -97,6 +97,9 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*S
 	if err != nil {
 		return nil, err
 	}
+	if err := tel.SetupTracing(cfg.Telemetry); err != nil {
+		return nil, err
+	}
 	s := &Shipper{cfg: cfg, digest: digest, log: log, tel: tel, files: map[string]*fileInfo{}}
 	s.meta = fileNameMetadata{node: cfg.Node}
 	for _, o := range opts {
@@ -146,6 +149,9 @@ func (s *Shipper) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// kotel: client metrics, and a publish span per line whose context
+	// rides in the record's headers to the parser and the indexer.
+	base = append(base, s.tel.KafkaOpts()...)
 	s.producer, err = kgo.NewClient(append(base,
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(kafka.Compression(cfg.Kafka.Compression)),

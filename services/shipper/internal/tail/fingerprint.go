@@ -15,7 +15,14 @@ import (
 // renames and gzip; a reused inode with new content gets a new one. ok is
 // false while neither a newline nor limit bytes exist yet: such a file has
 // no complete line to read anyway.
-func fingerprintOf(head []byte, limit int) (fp string, ok bool) {
+//
+// The hash also covers group, the path the file was found by (for
+// Kubernetes, the /var/log/containers name of one container, which its
+// rotated files share). Two containers whose logs begin with the same line
+// (two replicas printing one banner in the same nanosecond) so keep apart:
+// a content-only identity would take the second file for the first and
+// never read it.
+func fingerprintOf(group string, head []byte, limit int) (fp string, ok bool) {
 	if len(head) > limit {
 		head = head[:limit]
 	}
@@ -24,7 +31,12 @@ func fingerprintOf(head []byte, limit int) (fp string, ok bool) {
 	} else if len(head) < limit {
 		return "", false
 	}
-	sum := sha256.Sum256(head)
+	h := sha256.New()
+	h.Write([]byte(group))
+	h.Write([]byte{0})
+	h.Write(head)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	return hex.EncodeToString(sum[:16]), true
 }
 

@@ -564,7 +564,7 @@ func (t *Tailer) check(ctx context.Context, emit func(context.Context, Event) er
 		// Content replaced and regrown past our offset between two polls:
 		// the first line changed.
 		if head, err := readHead(f.osf, t.cfg.FingerprintBytes); err == nil {
-			if fp, ok := fingerprintOf(head, t.cfg.FingerprintBytes); ok && fp != f.fp {
+			if fp, ok := fingerprintOf(g.path, head, t.cfg.FingerprintBytes); ok && fp != f.fp {
 				truncated = true
 			} else if !ok && size < int64(t.cfg.FingerprintBytes) && f.readPos > 0 {
 				truncated = true
@@ -650,7 +650,7 @@ func (t *Tailer) openPlain(g *group, target string, state State, fromZero bool, 
 		osf.Close()
 		return nil, err
 	}
-	fp, ok := fingerprintOf(head, t.cfg.FingerprintBytes)
+	fp, ok := fingerprintOf(g.path, head, t.cfg.FingerprintBytes)
 	if !ok || t.isOpen(fp) {
 		osf.Close()
 		return nil, nil
@@ -796,7 +796,7 @@ func (t *Tailer) scanSiblings(g *group, real string) bool {
 	lastKnown := -1
 	for _, s := range sibs {
 		p := filepath.Join(dir, s.name)
-		fp, size, err := t.fingerprintFile(p, s.gz)
+		fp, size, err := t.fingerprintFile(g.path, p, s.gz)
 		if err != nil {
 			complete = false // gzipped or removed under us: look again
 			continue
@@ -859,7 +859,7 @@ func (t *Tailer) scanSiblings(g *group, real string) bool {
 
 // fingerprintFile returns the fingerprint of a plain or gzip file and the
 // plain file's size.
-func (t *Tailer) fingerprintFile(p string, gz bool) (string, int64, error) {
+func (t *Tailer) fingerprintFile(group, p string, gz bool) (string, int64, error) {
 	osf, err := os.Open(p)
 	if err != nil {
 		return "", 0, err
@@ -887,7 +887,7 @@ func (t *Tailer) fingerprintFile(p string, gz bool) (string, int64, error) {
 			return "", 0, err
 		}
 	}
-	fp, _ := fingerprintOf(head, t.cfg.FingerprintBytes)
+	fp, _ := fingerprintOf(group, head, t.cfg.FingerprintBytes)
 	return fp, fi.Size(), nil
 }
 
@@ -919,7 +919,7 @@ func (t *Tailer) openGzip(g *group, target string, start int64) (*file, error) {
 		return nil, err
 	}
 	head = head[:n]
-	fp, ok := fingerprintOf(head, t.cfg.FingerprintBytes)
+	fp, ok := fingerprintOf(g.path, head, t.cfg.FingerprintBytes)
 	if !ok || t.isOpen(fp) {
 		osf.Close()
 		return nil, nil
