@@ -268,7 +268,9 @@ func sinkFunc(f func(context.Context, []bulk.Doc) []bulk.Result, inner Sink) Sin
 	return wrappedSink{index: f, inner: inner}
 }
 
-func (w wrappedSink) Index(ctx context.Context, docs []bulk.Doc) []bulk.Result { return w.index(ctx, docs) }
+func (w wrappedSink) Index(ctx context.Context, docs []bulk.Doc) []bulk.Result {
+	return w.index(ctx, docs)
+}
 
 func (w wrappedSink) Concurrency() (int, int) {
 	if c, ok := w.inner.(concurrencyReporter); ok {

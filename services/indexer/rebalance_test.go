@@ -17,10 +17,10 @@ func TestFault22_Rebalance(t *testing.T) {
 	// while partitions move.
 	e.cfg.Batch.MaxBytes = 8 << 10
 	e.cfg.Batch.MaxDocs = 20
-	const n = 6000
+	const n = 4000
 	ids := e.produce(0, n, 400)
 	// Slow enough that documents are still flowing when replicas change.
-	e.es.SetLatency(100 * time.Millisecond)
+	e.es.SetLatency(60 * time.Millisecond)
 	r1 := e.start(e.cfg, nil)
 	waitFor(t, 30*time.Second, func() bool { return e.es.Count() > n/5 }, "first documents")
 	r2 := e.start(e.cfg, nil)

@@ -56,12 +56,16 @@ func TestNewSink(t *testing.T) {
 		{
 			name:   "basic auth",
 			server: []bulktest.Option{bulktest.WithBasicAuth("elastic", "s3cret")},
-			tune:   func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.Username, c.Elasticsearch.Password = "elastic", "s3cret" },
+			tune: func(c *config.Config, _ *bulktest.Server) {
+				c.Elasticsearch.Username, c.Elasticsearch.Password = "elastic", "s3cret"
+			},
 		},
 		{
-			name:    "basic auth wrong password",
-			server:  []bulktest.Option{bulktest.WithBasicAuth("elastic", "s3cret")},
-			tune:    func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.Username, c.Elasticsearch.Password = "elastic", "nope" },
+			name:   "basic auth wrong password",
+			server: []bulktest.Option{bulktest.WithBasicAuth("elastic", "s3cret")},
+			tune: func(c *config.Config, _ *bulktest.Server) {
+				c.Elasticsearch.Username, c.Elasticsearch.Password = "elastic", "nope"
+			},
 			wantErr: "check indexer.elasticsearch.username/password",
 		},
 		{
@@ -78,9 +82,11 @@ func TestNewSink(t *testing.T) {
 			},
 		},
 		{
-			name:    "TLS without the CA",
-			server:  []bulktest.Option{bulktest.WithTLS()},
-			tune:    func(c *config.Config, srv *bulktest.Server) { c.Elasticsearch.SetupTimeout = libcfg.Duration(300 * time.Millisecond) },
+			name:   "TLS without the CA",
+			server: []bulktest.Option{bulktest.WithTLS()},
+			tune: func(c *config.Config, srv *bulktest.Server) {
+				c.Elasticsearch.SetupTimeout = libcfg.Duration(300 * time.Millisecond)
+			},
 			wantErr: "certificate",
 		},
 		{
@@ -116,13 +122,18 @@ func TestNewSink(t *testing.T) {
 		},
 		{
 			// bulktest has no ILM API: the 404 must say what to do.
-			name:    "ILM policy where there is no ILM",
-			tune:    func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.ILM = config.ILM{Policy: "sluice", DeleteAfter: libcfg.Duration(720 * time.Hour)} },
+			name: "ILM policy where there is no ILM",
+			tune: func(c *config.Config, _ *bulktest.Server) {
+				c.Elasticsearch.ILM = config.ILM{Policy: "sluice", DeleteAfter: libcfg.Duration(720 * time.Hour)}
+			},
 			wantErr: "leave indexer.elasticsearch.ilm.policy empty",
 		},
 		{
-			name:    "engine unreachable",
-			tune:    func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.URLs = []string{deadURL(t)}; c.Elasticsearch.SetupTimeout = libcfg.Duration(200 * time.Millisecond) },
+			name: "engine unreachable",
+			tune: func(c *config.Config, _ *bulktest.Server) {
+				c.Elasticsearch.URLs = []string{deadURL(t)}
+				c.Elasticsearch.SetupTimeout = libcfg.Duration(200 * time.Millisecond)
+			},
 			wantErr: "gave up after elasticsearch.setup_timeout",
 		},
 	}
