@@ -10,15 +10,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/grpc"
 
 	"github.com/sluice-io/sluice/libs/kafka"
 	"github.com/sluice-io/sluice/libs/service"
+	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 	"github.com/sluice-io/sluice/services/indexer"
 	indexercfg "github.com/sluice-io/sluice/services/indexer/config"
 	"github.com/sluice-io/sluice/services/parser"
@@ -64,6 +67,10 @@ type Options struct {
 	Index string
 	// Log receives the services' logs; default discards.
 	Log *slog.Logger
+	// AdminPorts, when set, serves the admin APIs on fixed loopback ports:
+	// shipper on AdminPorts, indexer on AdminPorts+1, parser i on
+	// AdminPorts+2+i. Zero picks free ports (see AdminAddrs).
+	AdminPorts int
 	// Tune, when set, edits each service's config before it starts.
 	TuneShipper func(*shippercfg.Config)
 	TuneParser  func(*parsercfg.Config)
@@ -78,6 +85,7 @@ type Stack struct {
 
 	mu       sync.Mutex
 	services map[string]*running
+	admins   map[string]string
 }
 
 type running struct {
@@ -112,7 +120,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &Stack{opts: o, services: map[string]*running{}, brokers: o.Brokers}
+	s := &Stack{opts: o, services: map[string]*running{}, admins: map[string]string{}, brokers: o.Brokers}
 	if len(s.brokers) == 0 {
 		e, err := kafka.StartEmbedded(1, o.KafkaDataDir, o.Partitions, s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic))
 		if err != nil {
@@ -152,6 +160,24 @@ func (s *Stack) ensureTopics(ctx context.Context) error {
 	return kafka.EnsureTopics(cctx, cl, s.opts.Partitions, s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic))
 }
 
+// AdminAddrs returns each running service's admin API address by name.
+func (s *Stack) AdminAddrs() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.admins))
+	for k, v := range s.admins {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Stack) adminListen(offset int) string {
+	if s.opts.AdminPorts == 0 {
+		return "127.0.0.1:0"
+	}
+	return fmt.Sprintf("127.0.0.1:%d", s.opts.AdminPorts+offset)
+}
+
 // Topic returns the stack's name for a topic (RawTopic, ParsedTopic, DLQTopic).
 func (s *Stack) Topic(name string) string { return s.opts.Prefix + name }
 
@@ -180,7 +206,7 @@ func (s *Stack) ShipperConfig() shippercfg.Config {
 	c.Tail.PollInterval = 100 * 1e6
 	c.State.Path = filepath.Join(s.opts.Dir, "state", "shipper-state.json")
 	c.State.Interval = 200 * 1e6
-	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", ""
+	c.Admin.Listen, c.Admin.MetricsListen = s.adminListen(0), ""
 	if s.opts.TuneShipper != nil {
 		s.opts.TuneShipper(&c)
 	}
@@ -202,7 +228,7 @@ func (s *Stack) ParserConfig() parsercfg.Config {
 			{Name: "nginx", Builtin: "nginx"},
 		}
 	}
-	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", ""
+	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", "" // StartParser sets the port per replica
 	if s.opts.TuneParser != nil {
 		s.opts.TuneParser(&c)
 	}
@@ -224,7 +250,7 @@ func (s *Stack) IndexerConfig() indexercfg.Config {
 		c.File.Path = s.SinkPath()
 	}
 	c.Batch.FlushInterval = 200 * 1e6
-	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", ""
+	c.Admin.Listen, c.Admin.MetricsListen = s.adminListen(1), ""
 	if s.opts.TuneIndexer != nil {
 		s.opts.TuneIndexer(&c)
 	}
@@ -235,37 +261,48 @@ func (s *Stack) IndexerConfig() indexercfg.Config {
 // crashed container: a Run that returns an error (Kafka refused a record, a
 // fatal client error) is logged and started again after a second, from its
 // committed offsets and checkpoints. build makes a fresh instance per start.
-func (s *Stack) start(ctx context.Context, name string, build func() (func(context.Context) error, error)) error {
-	run, err := build()
+func (s *Stack) start(ctx context.Context, name string, build func() (service.Runner, service.Options, error)) error {
+	r, o, err := build()
 	if err != nil {
 		return err
 	}
 	rctx, cancel := context.WithCancelCause(ctx)
-	r := &running{cancel: cancel, done: make(chan error, 1)}
+	run := &running{cancel: cancel, done: make(chan error, 1)}
 	log := s.logger(name)
+	serve := func(r service.Runner, o service.Options) error {
+		o.Log = log
+		o.Started = func(adminAddr, _ net.Addr) {
+			if adminAddr != nil {
+				s.mu.Lock()
+				s.admins[name] = adminAddr.String()
+				s.mu.Unlock()
+			}
+		}
+		return service.Run(rctx, r, o)
+	}
 	go func() {
 		for {
-			err := run(rctx)
+			err := serve(r, o)
 			if err == nil || rctx.Err() != nil {
-				r.done <- err
+				run.done <- err
 				return
 			}
 			log.Error("service stopped with an error; restarting", "err", err)
 			select {
 			case <-time.After(time.Second):
 			case <-rctx.Done():
-				r.done <- err
+				run.done <- err
 				return
 			}
-			if run, err = build(); err != nil {
+			if r, o, err = build(); err != nil {
 				log.Error("service cannot restart", "err", err)
-				r.done <- err
+				run.done <- err
 				return
 			}
 		}
 	}()
 	s.mu.Lock()
-	s.services[name] = r
+	s.services[name] = run
 	s.mu.Unlock()
 	return nil
 }
@@ -276,12 +313,10 @@ func (s *Stack) StartShipper(ctx context.Context) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.start(ctx, "shipper", func() (func(context.Context) error, error) {
+	return s.start(ctx, "shipper", func() (service.Runner, service.Options, error) {
 		sh, err := shipper.New(c, "stack", s.logger("shipper"))
-		if err != nil {
-			return nil, err
-		}
-		return sh.Run, nil
+		return sh, service.Options{Name: "shipper", Version: shipper.Version, Node: c.Node, Admin: c.Admin,
+			Register: func(g *grpc.Server) { sh.RegisterAdmin(g) }}, err
 	})
 }
 
@@ -292,12 +327,14 @@ func (s *Stack) StartParser(ctx context.Context, i int) error {
 		return err
 	}
 	name := fmt.Sprintf("parser-%d", i)
-	return s.start(ctx, name, func() (func(context.Context) error, error) {
+	c.Admin.Listen = s.adminListen(2 + i)
+	return s.start(ctx, name, func() (service.Runner, service.Options, error) {
 		p, err := parser.New(c, "stack", s.logger(name))
 		if err != nil {
-			return nil, err
+			return nil, service.Options{}, err
 		}
-		return p.Run, nil
+		return p, service.Options{Name: "parser", Version: parser.Version, Admin: c.Admin,
+			Register: func(g *grpc.Server) { adminv1.RegisterParserAdminServiceServer(g, p.AdminService()) }}, nil
 	})
 }
 
@@ -307,23 +344,32 @@ func (s *Stack) StartIndexer(ctx context.Context) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	return s.start(ctx, "indexer", func() (func(context.Context) error, error) {
+	return s.start(ctx, "indexer", func() (service.Runner, service.Options, error) {
 		sink, err := indexer.NewSink(ctx, c)
 		if err != nil {
-			return nil, err
+			return nil, service.Options{}, err
 		}
 		ix, err := indexer.New(c, "stack", sink, s.logger("indexer"))
 		if err != nil {
-			return nil, err
+			return nil, service.Options{}, err
 		}
-		return func(ctx context.Context) error {
-			err := ix.Run(ctx)
-			if cl, ok := sink.(io.Closer); ok {
-				cl.Close()
-			}
-			return err
-		}, nil
+		return closingRunner{ix, sink}, service.Options{Name: "indexer", Version: indexer.Version, Admin: c.Admin,
+			Register: func(g *grpc.Server) { ix.RegisterAdmin(g) }}, nil
 	})
+}
+
+// closingRunner closes the indexer's sink (the NDJSON file) when Run ends.
+type closingRunner struct {
+	*indexer.Indexer
+	sink indexer.Sink
+}
+
+func (r closingRunner) Run(ctx context.Context) error {
+	err := r.Indexer.Run(ctx)
+	if cl, ok := r.sink.(io.Closer); ok {
+		cl.Close()
+	}
+	return err
 }
 
 // StopService stops one service ("shipper", "parser-0", "indexer")

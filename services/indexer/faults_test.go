@@ -293,17 +293,17 @@ func TestFault03_KillAfterBulkBeforeCommit(t *testing.T) {
 	}
 	var calls atomic.Int64
 	killed := make(chan struct{})
-	var r *runner
+	var rp atomic.Pointer[runner]
 	var once sync.Once
 	kill := sinkFunc(func(ctx context.Context, docs []bulk.Doc) []bulk.Result {
 		res := s.Index(ctx, docs)
 		if calls.Add(1) == 7 {
 			// Documents stored, answer in hand, nothing marked yet.
-			once.Do(func() { go func() { _ = r.stop(service.ErrAbort); close(killed) }() })
+			once.Do(func() { go func() { _ = rp.Load().stop(service.ErrAbort); close(killed) }() })
 		}
 		return res
 	}, s)
-	r = e.start(e.cfg, kill)
+	rp.Store(e.start(e.cfg, kill))
 	select {
 	case <-killed:
 	case <-time.After(30 * time.Second):

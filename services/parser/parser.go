@@ -78,6 +78,9 @@ type Parser struct {
 	watchInterval time.Duration
 
 	consumer *kgo.Client
+	// lagClient is the consumer, published for GetStats' lag queries
+	// (Stats runs on admin goroutines while Run owns consumer).
+	lagClient atomic.Pointer[kgo.Client]
 	producer *kgo.Client
 	draining atomic.Bool
 	budget   atomic.Int64 // nanoseconds
@@ -215,6 +218,8 @@ func (p *Parser) Run(ctx context.Context) error {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
 	defer p.consumer.Close()
+	p.lagClient.Store(p.consumer)
+	defer p.lagClient.Store(nil)
 
 	runErr := p.loop(ctx, k)
 	p.draining.Store(true)
@@ -561,8 +566,11 @@ func (p *Parser) State() string {
 }
 
 // Stats implements admin.Service.
-func (p *Parser) Stats(context.Context) *adminv1.GetStatsResponse {
-	return &adminv1.GetStatsResponse{Counters: p.tel.Snapshot()}
+func (p *Parser) Stats(ctx context.Context) *adminv1.GetStatsResponse {
+	p.mu.Lock()
+	group := p.cfg.Kafka.Group
+	p.mu.Unlock()
+	return &adminv1.GetStatsResponse{Counters: p.tel.Snapshot(), Lag: kafka.GroupLag(ctx, p.lagClient.Load(), group)}
 }
 
 // Pause implements admin.Service.

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,14 +32,15 @@ func main() {
 	pods := flag.Int("pods", 4, "demo pods writing logs")
 	rate := flag.Int("rate", 200, "lines per second per pod")
 	verbose := flag.Bool("v", false, "print the services' logs")
+	adminPort := flag.Int("admin-port", 9090, "first of the loopback admin API ports (shipper, indexer, parsers); 0 picks free ports")
 	flag.Parse()
-	if err := run(*dir, *duration, *pods, *rate, *verbose); err != nil {
+	if err := run(*dir, *duration, *pods, *rate, *adminPort, *verbose); err != nil {
 		fmt.Fprintf(os.Stderr, "sluice-local: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, duration time.Duration, pods, rate int, verbose bool) error {
+func run(dir string, duration time.Duration, pods, rate, adminPort int, verbose bool) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "sluice-local-")
 		if err != nil {
@@ -53,9 +55,10 @@ func run(dir string, duration time.Duration, pods, rate int, verbose bool) error
 		level = slog.LevelInfo
 	}
 	opts := stack.Options{
-		Dir:       dir,
-		SearchURL: os.Getenv("ES_URL"),
-		Log:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Dir:        dir,
+		SearchURL:  os.Getenv("ES_URL"),
+		Log:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		AdminPorts: adminPort,
 	}
 	fmt.Printf("sluice-local: working directory %s\n", dir)
 	st, err := stack.Start(ctx, opts)
@@ -63,6 +66,18 @@ func run(dir string, duration time.Duration, pods, rate int, verbose bool) error
 		return err
 	}
 	fmt.Printf("sluice-local: embedded Kafka on %v; shipper tailing %s\n", st.Brokers(), st.LogDir())
+	time.Sleep(200 * time.Millisecond) // the admin servers bind as the services start
+	admins := st.AdminAddrs()
+	var all []string
+	for _, name := range []string{"shipper", "parser-0", "parser-1", "indexer"} {
+		if a, ok := admins[name]; ok {
+			fmt.Printf("sluice-local: %s admin API on %s\n", name, a)
+			all = append(all, a)
+		}
+	}
+	if len(all) > 0 {
+		fmt.Printf("sluice-local: try  go run ./services/sluicectl/cmd/sluicectl --addr %s top\n", strings.Join(all, ","))
+	}
 
 	var writers []*gen.Pod
 	for i := 0; i < pods; i++ {

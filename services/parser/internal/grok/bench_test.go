@@ -74,3 +74,34 @@ func BenchmarkGoGrokCombinedApacheLog(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+// noMatchLines are lines %{COMBINEDAPACHELOG} does not match.
+var noMatchLines = [][]byte{
+	[]byte(`hello world`),
+	[]byte(`Mar 16 00:01:25 evita postfix/smtpd[1713]: connect from camomile.cloud9.net[168.100.1.3]`),
+	[]byte(`2024-03-12T09:14:02.123Z INFO  [main] c.e.app.Server - listening on 0.0.0.0:8080 (pid 4711, build 3f9a1c)`),
+	[]byte(`{"level":"info","ts":1710234842.123,"msg":"request done","status":200,"path":"/healthz"}`),
+}
+
+func benchNoMatch(b *testing.B, mode Mode) {
+	m, err := NewLibrary(mode).Compile("%{COMBINEDAPACHELOG}")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	fn := func(path []string, v Value) {}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if m.Match(noMatchLines[i%len(noMatchLines)], fn) {
+			b.Fatal("unexpected match")
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+}
+
+// BenchmarkCombinedApacheLogNoMatch is %{COMBINEDAPACHELOG} on lines of
+// other formats (plain text, syslog, application log, JSON).
+func BenchmarkCombinedApacheLogNoMatch(b *testing.B) { benchNoMatch(b, ModeLegacy) }
+
+// BenchmarkCombinedApacheLogNoMatchECS is the same in ECS mode.
+func BenchmarkCombinedApacheLogNoMatchECS(b *testing.B) { benchNoMatch(b, ModeECS) }
