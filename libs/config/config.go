@@ -16,8 +16,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -106,8 +108,8 @@ func ParseByteSize(s string) (int64, error) {
 			break
 		}
 	}
-	var n int64
-	if _, err := fmt.Sscan(s, &n); err != nil || n < 0 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
 		return 0, fmt.Errorf("%q is not a byte size (use 1048576, 64KiB, 16MiB)", s)
 	}
 	return n * mult, nil
@@ -137,4 +139,26 @@ func Prefix(prefix string, err error) error {
 		return &FieldError{Key: prefix + "." + fe.Key, Msg: fe.Msg}
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
+}
+
+// Validator is a configuration that checks itself.
+type Validator interface{ Validate() error }
+
+// LoadValidated reads file over the defaults in def, validates the result
+// and returns it with its digest: the one way every service loads its file.
+func LoadValidated[T Validator](file string, def T) (T, string, error) {
+	digest, err := Load(file, &def)
+	if err != nil {
+		return def, "", err
+	}
+	return def, digest, def.Validate()
+}
+
+// DecodeValidated is LoadValidated for a document in memory.
+func DecodeValidated[T Validator](doc []byte, def T) (T, string, error) {
+	digest, err := Decode(doc, &def)
+	if err != nil {
+		return def, "", err
+	}
+	return def, digest, def.Validate()
 }

@@ -191,26 +191,11 @@ func NewDefault() Config {
 	}
 }
 
-// Load reads a config file over the defaults and validates its structure.
-// Rules are compiled (and pattern errors reported) by the rule engine.
-func Load(file string) (Config, string, error) {
-	c := NewDefault()
-	digest, err := config.Load(file, &c)
-	if err != nil {
-		return c, "", err
-	}
-	return c, digest, c.Validate()
-}
+// Load reads a config file over the defaults and validates it.
+func Load(file string) (Config, string, error) { return config.LoadValidated(file, NewDefault()) }
 
 // Parse is Load for a document in memory (the admin API's ReloadConfig).
-func Parse(doc []byte) (Config, string, error) {
-	c := NewDefault()
-	digest, err := config.Decode(doc, &c)
-	if err != nil {
-		return c, "", err
-	}
-	return c, digest, c.Validate()
-}
+func Parse(doc []byte) (Config, string, error) { return config.DecodeValidated(doc, NewDefault()) }
 
 // Validate checks the structure of every section; the error names the key.
 func (c Config) Validate() error {

@@ -103,14 +103,7 @@ func NewDefault() Config {
 }
 
 // Load reads a config file over the defaults and validates it.
-func Load(file string) (Config, string, error) {
-	c := NewDefault()
-	digest, err := config.Load(file, &c)
-	if err != nil {
-		return c, "", err
-	}
-	return c, digest, c.Validate()
-}
+func Load(file string) (Config, string, error) { return config.LoadValidated(file, NewDefault()) }
 
 // Validate checks every section; the error names the key.
 func (c Config) Validate() error {
