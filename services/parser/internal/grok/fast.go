@@ -111,24 +111,26 @@ func (c *class) width(s []byte, p int) int {
 }
 
 type node struct {
+	// Hot fields first: eval reads op, scan and the capture range of every
+	// node it visits, so they share the node's first cache line.
 	op       opKind
-	lit      []byte
 	fold     bool
-	cls      *class
-	min, max int // max < 0: unbounded
 	greedy   bool
-	sub      *node
-	subs     []*node
+	single   bool // at most one way to match from any position
+	nullable bool
+	scan     scanFunc // capture-free built-in with a hand-written scanner
 	cap      int
 	capLo    int // capture slots of this subtree: caps[capLo:capHi]
 	capHi    int
-	single   bool // at most one way to match from any position
-	nullable bool
-	first    byteSet   // bytes a non-empty match can start with
+	min, max int // max < 0: unbounded
+	lit      []byte
+	cls      *class
+	sub      *node
+	subs     []*node
 	follows  []*follow // opConcat: what may follow each child within the concat
 	depth    int       // opConcat: number of enclosing concats (lookahead slot)
+	first    byteSet   // bytes a non-empty match can start with
 	sh       shape
-	scan     scanFunc // capture-free built-in with a hand-written scanner
 }
 
 // shapeK is how many leading bytes a shape describes.
