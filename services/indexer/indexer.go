@@ -24,9 +24,9 @@
 // so a slow or failing engine leaves the backlog in Kafka. Records fetched
 // beyond the round's byte budget wait in a carry-over for the next round,
 // so the documents held by the indexer never exceed MaxBytes×Concurrency
-// (plus one record). The Kafka client's fetch buffer comes on top: two
-// fetch responses of at most half that budget (min 256 KiB), counted as
-// the brokers send them, compressed.
+// (plus one record). The Kafka client's fetch buffer comes on top: one
+// fetch response per broker of at most a quarter of that budget (min
+// 256 KiB), counted as the brokers send them, compressed.
 package indexer
 
 import (
@@ -81,6 +81,9 @@ type Indexer struct {
 	router *indexname.Router
 
 	consumer *kgo.Client
+	// lagClient publishes the consumer to GetStats, which runs on admin
+	// goroutines while Run owns the consumer.
+	lagClient atomic.Pointer[kgo.Client]
 	producer *kgo.Client
 	draining atomic.Bool
 
@@ -112,6 +115,9 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 	}
 	tel, err := telemetry.New("indexer")
 	if err != nil {
+		return nil, err
+	}
+	if err := tel.SetupTracing(cfg.Telemetry); err != nil {
 		return nil, err
 	}
 	ix := &Indexer{cfg: cfg, digest: digest, log: log, tel: tel, sink: sink, router: router, owned: map[topicPartition]bool{}}
@@ -152,14 +158,17 @@ func (ix *Indexer) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	base = append(base, ix.tel.KafkaOpts()...)
 	ix.producer, err = kgo.NewClient(append(base, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedBytes(64<<20))...)
 	if err != nil {
 		return fmt.Errorf("kafka producer: %w", err)
 	}
 	defer ix.producer.Close()
-	// The client's fetch buffer comes on top of the round: at most
-	// maxFetches responses of fetchMax bytes each, counted compressed.
-	fetchMax := int32(min(max(ix.roundBytes/maxFetches, 256<<10), 256<<20))
+	// The client's fetch buffer comes on top of the round: one response of
+	// at most fetchMax bytes (counted compressed) per broker. Limiting the
+	// fetches in flight instead (MaxConcurrentFetches) would let long polls
+	// to idle brokers hold the slots while another broker has data.
+	fetchMax := int32(min(max(ix.roundBytes/4, 256<<10), 64<<20))
 	ix.consumer, err = kgo.NewClient(append(base,
 		kgo.WithLogger(kgoLogger{ix.log}),
 		kgo.ConsumerGroup(cfg.Kafka.Group),
@@ -171,7 +180,6 @@ func (ix *Indexer) Run(ctx context.Context) error {
 		kgo.BlockRebalanceOnPoll(),
 		kgo.FetchMaxBytes(fetchMax),
 		kgo.FetchMaxPartitionBytes(min(fetchMax, 1<<20)),
-		kgo.MaxConcurrentFetches(maxFetches),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ix.assign(m, true) }),
 		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
 			ix.assign(m, false)
@@ -187,6 +195,8 @@ func (ix *Indexer) Run(ctx context.Context) error {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
 	defer ix.consumer.Close()
+	ix.lagClient.Store(ix.consumer)
+	defer ix.lagClient.Store(nil)
 
 	runErr := ix.loop(ctx)
 	ix.draining.Store(true)
@@ -202,10 +212,6 @@ func (ix *Indexer) Run(ctx context.Context) error {
 	ix.consumer.CloseAllowingRebalance()
 	return runErr
 }
-
-// maxFetches bounds the fetch responses the Kafka client holds (in flight
-// or buffered); with fetch_max_bytes it bounds the client's memory.
-const maxFetches = 2
 
 // assign records partitions gained or given up; giving one up drops its
 // carried records, which its next owner fetches again.
@@ -402,6 +408,9 @@ func (ix *Indexer) collect(ctx context.Context, limit int) ([]*kgo.Record, error
 // documents for a retryable reason; ctx ending stops the retries and returns
 // an error (the offsets stay uncommitted).
 func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
+	// One span per round, continuing the trace of a sampled line.
+	ctx, span := ix.tel.StartBatch(ctx, "index", recs)
+	defer span.End()
 	docs := make([]bulk.Doc, len(recs))
 	for i, r := range recs {
 		docs[i] = ix.toDoc(r)
@@ -647,9 +656,10 @@ func (ix *Indexer) State() string {
 // Stats implements admin.Service. Besides the counters it reports the
 // adaptive concurrency (bulk_concurrency_limit, bulk_requests_in_flight)
 // and the backoff state (retry_backoff_ms, documents_pending_retry).
-func (ix *Indexer) Stats(context.Context) *adminv1.GetStatsResponse {
+func (ix *Indexer) Stats(ctx context.Context) *adminv1.GetStatsResponse {
 	ix.refreshConcurrency()
-	return &adminv1.GetStatsResponse{Counters: ix.tel.Snapshot(), InFlightBytes: ix.inFlight.Load() + ix.carried.Load()}
+	return &adminv1.GetStatsResponse{Counters: ix.tel.Snapshot(), InFlightBytes: ix.inFlight.Load() + ix.carried.Load(),
+		Lag: kafka.GroupLag(ctx, ix.lagClient.Load(), ix.cfg.Kafka.Group)}
 }
 
 // Pause implements admin.Service.

@@ -79,10 +79,25 @@ type Doc struct {
 	// of sorting again.
 	order   []int32
 	orderOf []string
+	// plan is the JSON of the document with the values left out, for the
+	// paths in orderOf: the value of the field order[k] goes at planAt[k].
+	// Objects, keys and commas depend only on the sorted paths, so they are
+	// written once per path set instead of once per document.
+	plan   []byte
+	planAt []int32
+	// slots is an open-addressed index of fields by path: slots[h] is a
+	// field index plus one, 0 is free. Its length is a power of two, at
+	// least twice the number of fields.
+	slots []int32
 }
 
 // Reset empties d, keeping its memory.
-func (d *Doc) Reset() { d.fields, d.keys = d.fields[:0], d.keys[:0] }
+func (d *Doc) Reset() {
+	if len(d.fields) > 0 {
+		clear(d.slots)
+	}
+	d.fields, d.keys = d.fields[:0], d.keys[:0]
+}
 
 // Len returns the number of fields.
 func (d *Doc) Len() int { return len(d.fields) }
@@ -91,12 +106,76 @@ func (d *Doc) Len() int { return len(d.fields) }
 // ("", "a..b", ".a") are dropped; a path with nothing left becomes "_".
 func (d *Doc) Set(path string, v Value) {
 	path = clean(path)
-	if i := d.find(path); i >= 0 {
+	k := pathKey(path)
+	if i := d.findKey(path, k); i >= 0 {
 		d.fields[i].val = v
 		return
 	}
-	d.fields = append(d.fields, field{path: path, key: pathKey(path), val: v})
-	d.keys = append(d.keys, pathKey(path))
+	d.add(path, k, v)
+}
+
+// add appends a field without looking for an existing one.
+func (d *Doc) add(path string, k uint32, v Value) {
+	if 2*(len(d.fields)+1) > len(d.slots) {
+		d.grow()
+	}
+	d.fields = append(d.fields, field{path: path, key: k, val: v})
+	d.keys = append(d.keys, k)
+	d.index(len(d.fields) - 1)
+}
+
+// Merge sets every field of src in d, in src's insertion order, as Set
+// would. List values are shared with src but never appended to in place.
+func (d *Doc) Merge(src *Doc) {
+	for i := range src.fields {
+		f := &src.fields[i]
+		v := f.val
+		if v.Strings != nil {
+			v.Strings = v.Strings[:len(v.Strings):len(v.Strings)]
+		}
+		if j := d.findKey(f.path, f.key); j >= 0 {
+			d.fields[j].val = v
+			continue
+		}
+		d.add(f.path, f.key, v)
+	}
+}
+
+func slotOf(k uint32, mask int) int { return int((k*0x9E3779B1)>>7) & mask }
+
+// index enters fields[i] in slots, after the fields already there with
+// the same key, so that find returns the first of duplicate paths.
+func (d *Doc) index(i int) {
+	mask := len(d.slots) - 1
+	for h := slotOf(d.keys[i], mask); ; h = (h + 1) & mask {
+		if d.slots[h] == 0 {
+			d.slots[h] = int32(i + 1)
+			return
+		}
+	}
+}
+
+func (d *Doc) grow() {
+	n := 64
+	for n < 4*(len(d.fields)+1) {
+		n *= 2
+	}
+	if n > len(d.slots) {
+		d.slots = make([]int32, n)
+	}
+	d.reindex()
+}
+
+// reindex rebuilds slots from fields.
+func (d *Doc) reindex() {
+	if len(d.slots) < 2*(len(d.fields)+1) {
+		d.grow()
+		return
+	}
+	clear(d.slots)
+	for i := range d.fields {
+		d.index(i)
+	}
 }
 
 func clean(path string) string {
@@ -120,22 +199,31 @@ func clean(path string) string {
 }
 
 // find returns the index of the field at a clean path, or -1.
-func (d *Doc) find(path string) int {
-	k := pathKey(path)
-	for i, fk := range d.keys {
-		if fk == k && d.fields[i].path == path {
+func (d *Doc) find(path string) int { return d.findKey(path, pathKey(path)) }
+
+func (d *Doc) findKey(path string, k uint32) int {
+	if len(d.fields) == 0 {
+		return -1
+	}
+	mask := len(d.slots) - 1
+	for h := slotOf(k, mask); ; h = (h + 1) & mask {
+		s := d.slots[h]
+		if s == 0 {
+			return -1
+		}
+		if i := int(s - 1); d.keys[i] == k && d.fields[i].path == path {
 			return i
 		}
 	}
-	return -1
 }
 
-// rekey rebuilds keys after fields were filtered.
+// rekey rebuilds keys and slots after fields were filtered.
 func (d *Doc) rekey() {
 	d.keys = d.keys[:0]
 	for i := range d.fields {
 		d.keys = append(d.keys, d.fields[i].key)
 	}
+	d.reindex()
 }
 
 func hasDoubleDot(p string) bool {
@@ -195,6 +283,10 @@ func (d *Doc) Rename(from, to string) {
 
 // AddTag appends tag to the "tags" list.
 func (d *Doc) AddTag(tag string) {
+	if i := d.findKey("tags", tagsKey); i < 0 {
+		d.add("tags", tagsKey, L(tag))
+		return
+	}
 	for i := range d.fields {
 		if d.fields[i].path == "tags" && d.fields[i].val.Kind == Strings {
 			for _, t := range d.fields[i].val.Strings {
@@ -206,9 +298,10 @@ func (d *Doc) AddTag(tag string) {
 			return
 		}
 	}
-	d.fields = append(d.fields, field{path: "tags", key: pathKey("tags"), val: L(tag)})
-	d.keys = append(d.keys, pathKey("tags"))
+	d.add("tags", tagsKey, L(tag))
 }
+
+var tagsKey = pathKey("tags")
 
 // Each calls fn for every field in insertion order.
 func (d *Doc) Each(fn func(path string, v Value)) {
@@ -222,8 +315,41 @@ func (d *Doc) Each(fn func(path string, v Value)) {
 // ("a" and "a.b"), the parent wins and the value is kept as "a._value", so
 // the output never has a duplicate key. Fields are written sorted by path.
 func (d *Doc) AppendJSON(dst []byte) []byte {
-	order := d.sortOrder()
-	dst = append(dst, '{')
+	order, plan, at := d.encoding()
+	prev := int32(0)
+	for k, i := range order {
+		dst = append(dst, plan[prev:at[k]]...)
+		dst = appendValue(dst, &d.fields[i].val)
+		prev = at[k]
+	}
+	return append(dst, plan[prev:]...)
+}
+
+// encoding returns the fields' encoding order and the plan for it (see
+// Doc.plan), reusing the previous document's when the paths are the same.
+func (d *Doc) encoding() (order []int32, plan []byte, at []int32) {
+	if len(d.orderOf) == len(d.fields) && d.plan != nil {
+		same := true
+		for i := range d.fields {
+			if d.fields[i].path != d.orderOf[i] {
+				same = false
+				break
+			}
+		}
+		if same {
+			return d.order, d.plan, d.planAt
+		}
+	}
+	d.sortOrder()
+	d.buildPlan()
+	return d.order, d.plan, d.planAt
+}
+
+// buildPlan writes the JSON of the fields in d.order without their values.
+func (d *Doc) buildPlan() {
+	order := d.order
+	dst := append(d.plan[:0], '{')
+	d.planAt = d.planAt[:0]
 	open := "" // dotted path of the objects currently open below the root
 	first := true
 	n := len(order)
@@ -271,7 +397,7 @@ func (d *Doc) AppendJSON(dst []byte) []byte {
 		}
 		dst = appendString(dst, leaf)
 		dst = append(dst, ':')
-		dst = appendValue(dst, f.val)
+		d.planAt = append(d.planAt, int32(len(dst)))
 		first = false
 	}
 	for open != "" {
@@ -282,26 +408,14 @@ func (d *Doc) AppendJSON(dst []byte) []byte {
 			open = ""
 		}
 	}
-	return append(dst, '}')
+	d.plan = append(dst, '}')
 }
 
-// sortOrder returns the indexes of d.fields sorted by path, with '.' below
-// every other byte so that "a" comes right before "a.b" and all of a's
-// children stay contiguous, ahead of siblings like "a-b". Paths are unique
-// (Set replaces), so the order is total.
-func (d *Doc) sortOrder() []int32 {
-	if len(d.orderOf) == len(d.fields) {
-		same := true
-		for i := range d.fields {
-			if d.fields[i].path != d.orderOf[i] {
-				same = false
-				break
-			}
-		}
-		if same {
-			return d.order
-		}
-	}
+// sortOrder sets d.order to the indexes of d.fields sorted by path, with
+// '.' below every other byte so that "a" comes right before "a.b" and all
+// of a's children stay contiguous, ahead of siblings like "a-b". Paths are
+// unique (Set replaces), so the order is total.
+func (d *Doc) sortOrder() {
 	d.order = d.order[:0]
 	d.orderOf = d.orderOf[:0]
 	for i := range d.fields {
@@ -318,7 +432,6 @@ func (d *Doc) sortOrder() []int32 {
 		}
 		return 0
 	})
-	return d.order
 }
 
 // isChild reports whether path lies below parent ("a.b" below "a").
@@ -343,7 +456,7 @@ func pathLess(a, b string) bool {
 	return len(a) < len(b)
 }
 
-func appendValue(dst []byte, v Value) []byte {
+func appendValue(dst []byte, v *Value) []byte {
 	switch v.Kind {
 	case String:
 		return appendString(dst, v.Str)
@@ -406,46 +519,74 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+		// Skip eight bytes at a time while none needs a look of its own.
+		for i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+		}
+		// Then go byte by byte over the next eight (or to the end).
+		end := min(i+8, len(s))
+		for i < end {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if c >= 0x20 && c != '"' && c != '\\' {
+					i++
+					continue
+				}
+				dst = append(dst, s[start:i]...)
+				switch c {
+				case '"', '\\':
+					dst = append(dst, '\\', c)
+				case '\n':
+					dst = append(dst, '\\', 'n')
+				case '\r':
+					dst = append(dst, '\\', 'r')
+				case '\t':
+					dst = append(dst, '\\', 't')
+				default:
+					dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				}
 				i++
+				start = i
 				continue
 			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && size == 1 {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, `\ufffd`...)
+				i += size
+				start = i
+				continue
 			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
+			if r == '\u2028' || r == '\u2029' {
+				dst = append(dst, s[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+				i += size
+				start = i
+				continue
+			}
 			i += size
-			start = i
-			continue
 		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether none of the eight bytes of s is a control
+// character, '"', '\\' or a byte of a multi-byte sequence: bytes that
+// appendString copies as they are.
+func plain8(s string) bool {
+	_ = s[7]
+	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	q := x ^ ('"' * ones)
+	b := x ^ ('\\' * ones)
+	// (v - ones) & ^v & highs is non-zero iff v has a zero byte; with
+	// 0x20 * ones in place of ones, iff v has a byte below 0x20. x & highs
+	// catches the non-ASCII bytes.
+	return ((x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs == 0
 }

@@ -27,7 +27,11 @@ import (
 // Label and annotation keys have their dots replaced by underscores
 // ("app.kubernetes.io/name" → "app_kubernetes_io/name"), as Filebeat does, so
 // that they stay single fields instead of becoming object paths.
-func Base(rec *logsv1.RawRecord, d *document.Doc) {
+func Base(rec *logsv1.RawRecord, d *document.Doc) { base(rec, d, nil) }
+
+// base is Base, with the Kubernetes fields taken from m when m was built
+// from rec's Kubernetes message.
+func base(rec *logsv1.RawRecord, d *document.Doc, m *Meta) {
 	rt := time.Unix(0, rec.GetTimeUnixNano()).UTC()
 	d.Set("@timestamp", document.T(rt))
 	d.Set("event.created", document.T(rt))
@@ -48,23 +52,10 @@ func Base(rec *logsv1.RawRecord, d *document.Doc) {
 		setNonEmpty(d, "host.name", src.GetNode())
 	}
 	if k := rec.GetKubernetes(); k != nil {
-		setNonEmpty(d, "kubernetes.namespace", k.GetNamespace())
-		setNonEmpty(d, "kubernetes.pod.name", k.GetPod())
-		setNonEmpty(d, "kubernetes.pod.uid", k.GetPodUid())
-		setNonEmpty(d, "kubernetes.container.name", k.GetContainer())
-		setNonEmpty(d, "kubernetes.node.name", k.GetNode())
-		setNonEmpty(d, "container.id", k.GetContainerId())
-		setNonEmpty(d, "container.image.name", k.GetImage())
-		setNonEmpty(d, "kubernetes.owner.kind", k.GetOwnerKind())
-		setNonEmpty(d, "kubernetes.owner.name", k.GetOwnerName())
-		for lk, lv := range k.GetLabels() {
-			d.Set("kubernetes.labels."+dedot(lk), document.S(lv))
-		}
-		for ak, av := range k.GetAnnotations() {
-			d.Set("kubernetes.annotations."+dedot(ak), document.S(av))
-		}
-		for lk, lv := range k.GetNamespaceLabels() {
-			d.Set("kubernetes.namespace_labels."+dedot(lk), document.S(lv))
+		if m != nil && m.kube == k {
+			d.Merge(&m.doc)
+		} else {
+			kubeFields(k, d)
 		}
 	}
 	for _, f := range rec.GetFlags() {
@@ -74,6 +65,58 @@ func Base(rec *logsv1.RawRecord, d *document.Doc) {
 		d.AddTag("invalid_utf8")
 	}
 }
+
+// kubeFields sets the fields of Kubernetes metadata.
+func kubeFields(k *logsv1.Kubernetes, d *document.Doc) {
+	setNonEmpty(d, "kubernetes.namespace", k.GetNamespace())
+	setNonEmpty(d, "kubernetes.pod.name", k.GetPod())
+	setNonEmpty(d, "kubernetes.pod.uid", k.GetPodUid())
+	setNonEmpty(d, "kubernetes.container.name", k.GetContainer())
+	setNonEmpty(d, "kubernetes.node.name", k.GetNode())
+	setNonEmpty(d, "container.id", k.GetContainerId())
+	setNonEmpty(d, "container.image.name", k.GetImage())
+	setNonEmpty(d, "kubernetes.owner.kind", k.GetOwnerKind())
+	setNonEmpty(d, "kubernetes.owner.name", k.GetOwnerName())
+	for lk, lv := range k.GetLabels() {
+		d.Set("kubernetes.labels."+dedot(lk), document.S(lv))
+	}
+	for ak, av := range k.GetAnnotations() {
+		d.Set("kubernetes.annotations."+dedot(ak), document.S(av))
+	}
+	for lk, lv := range k.GetNamespaceLabels() {
+		d.Set("kubernetes.namespace_labels."+dedot(lk), document.S(lv))
+	}
+}
+
+// Meta is what a container's Kubernetes metadata contributes to each of its
+// documents, built once: the kubernetes.* and container.* fields of Base
+// and the container name of the document _id. Every line of a container
+// carries the same metadata, so a cache of Metas (Decoder keeps one) saves
+// building the same fields, label paths included, for every line.
+//
+// A Meta and its Kubernetes message are read-only once built and may be
+// shared by goroutines.
+type Meta struct {
+	kube      *logsv1.Kubernetes
+	doc       document.Doc
+	container string
+}
+
+// NewMeta builds the Meta of k, which must not be modified afterwards.
+func NewMeta(k *logsv1.Kubernetes) *Meta {
+	m := &Meta{kube: k, container: k.GetNamespace() + "/" + k.GetPod() + "/" + k.GetContainer()}
+	if k != nil {
+		kubeFields(k, &m.doc)
+	}
+	return m
+}
+
+// Kubernetes returns the message m was built from.
+func (m *Meta) Kubernetes() *logsv1.Kubernetes { return m.kube }
+
+// Container returns "namespace/pod/container", the container part of the
+// document _id (record.DocID).
+func (m *Meta) Container() string { return m.container }
 
 func setNonEmpty(d *document.Doc, path, v string) {
 	if v != "" {

@@ -10,6 +10,8 @@ import (
 // UTC, Logstash style: "logs-%{+yyyy.MM.dd}".
 type indexTemplate struct {
 	parts []indexPart
+	// hourly is set when the name depends only on the UTC hour of the time.
+	hourly bool
 }
 
 type indexPart struct {
@@ -42,12 +44,36 @@ func parseIndex(s string) (indexTemplate, error) {
 		t.parts = append(t.parts, indexPart{layout: layout})
 		s = s[i+end+1:]
 	}
+	t.hourly = true
 	for _, p := range t.parts {
 		if strings.ContainsAny(p.lit, `"\/*?<>| ,#:`) || p.lit != strings.ToLower(p.lit) {
 			return t, fmt.Errorf("index name part %q has characters an index name cannot have", p.lit)
 		}
+		if p.layout != "" && !hourlyLayout(p.layout) {
+			t.hourly = false
+		}
 	}
 	return t, nil
+}
+
+// hourlyLayout reports whether layout is made only of the Go layout
+// elements 2006, 01, 02 and 15 and the separators '.' and '-', none of
+// which time.Format reads as part of another element, so that the text
+// depends only on the hour.
+func hourlyLayout(layout string) bool {
+	for s := layout; s != ""; {
+		switch {
+		case strings.HasPrefix(s, "2006"):
+			s = s[4:]
+		case strings.HasPrefix(s, "01"), strings.HasPrefix(s, "02"), strings.HasPrefix(s, "15"):
+			s = s[2:]
+		case s[0] == '.' || s[0] == '-':
+			s = s[1:]
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func (t indexTemplate) render(ts time.Time) string {

@@ -77,6 +77,8 @@ type Engine struct {
 	rules    []*Rule
 	fallback *Rule
 	index    indexTemplate
+
+	lastIndex atomic.Pointer[renderedIndex]
 }
 
 // Options are the parts of the configuration the engine needs.
@@ -180,8 +182,15 @@ func contains(list []string, s string) bool {
 // document goes to. ErrDeadLetter means the rule failed and wants the record
 // dead-lettered; any other processing error has been recorded in d.
 func (e *Engine) Apply(r *Rule, rec *logsv1.RawRecord, d *document.Doc) (index string, err error) {
+	return e.ApplyMeta(r, rec, nil, d)
+}
+
+// ApplyMeta is Apply with the Kubernetes fields of the base document taken
+// from m (see Decoder) when m is the Meta of rec's Kubernetes message. The
+// document is the same as Apply's.
+func (e *Engine) ApplyMeta(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.Doc) (index string, err error) {
 	d.Reset()
-	Base(rec, d)
+	base(rec, d, m)
 	r.Records.Add(1)
 	if err := RunProcessors(r.processors, d); err != nil {
 		r.Failures.Add(1)
@@ -210,5 +219,31 @@ func (e *Engine) Index(d *document.Doc) string {
 	if v, ok := d.Get("@timestamp"); ok && v.Kind == document.Time {
 		ts = v.Time.UTC()
 	}
-	return e.index.render(ts)
+	return e.renderIndex(ts)
+}
+
+// renderedIndex is the index name last rendered, for the instant (or, when
+// the template only has date and hour parts, the hour) key.
+type renderedIndex struct {
+	sec  int64
+	nsec int32
+	name string
+}
+
+// renderIndex is index.render with the last name remembered: consecutive
+// documents mostly fall in the same hour, often the same second.
+func (e *Engine) renderIndex(ts time.Time) string {
+	if len(e.index.parts) == 1 && e.index.parts[0].layout == "" {
+		return e.index.parts[0].lit
+	}
+	sec, nsec := ts.Unix(), int32(ts.Nanosecond())
+	if e.index.hourly {
+		sec, nsec = sec-((sec%3600)+3600)%3600, 0
+	}
+	if c := e.lastIndex.Load(); c != nil && c.sec == sec && c.nsec == nsec {
+		return c.name
+	}
+	name := e.index.render(ts)
+	e.lastIndex.Store(&renderedIndex{sec: sec, nsec: nsec, name: name})
+	return name
 }
