@@ -36,6 +36,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,8 @@ type Indexer struct {
 	router *indexname.Router
 
 	consumer *kgo.Client
+	// accounts counts indexed and dead-lettered lines per container.
+	accounts *telemetry.Accounts
 	// lagClient publishes the consumer to GetStats, which runs on admin
 	// goroutines while Run owns the consumer.
 	lagClient atomic.Pointer[kgo.Client]
@@ -120,7 +123,8 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 	if err := tel.SetupTracing(cfg.Telemetry); err != nil {
 		return nil, err
 	}
-	ix := &Indexer{cfg: cfg, digest: digest, log: log, tel: tel, sink: sink, router: router, owned: map[topicPartition]bool{}}
+	accounts := tel.Accounts("container", 5000)
+	ix := &Indexer{cfg: cfg, digest: digest, log: log, tel: tel, sink: sink, router: router, owned: map[topicPartition]bool{}, accounts: accounts}
 	ix.roundBytes = int64(cfg.Batch.MaxBytes) * int64(cfg.Batch.Concurrency)
 	ix.consumed = tel.Counter("records_consumed", "Parsed records consumed.")
 	ix.indexed = tel.Counter("documents_indexed", "Documents the search engine created.")
@@ -407,6 +411,14 @@ func (ix *Indexer) collect(ctx context.Context, limit int) ([]*kgo.Record, error
 // rounds are retried with backoff while the search engine refuses some
 // documents for a retryable reason; ctx ending stops the retries and returns
 // an error (the offsets stay uncommitted).
+// account counts one document for its container (the record key is
+// "<namespace>/<pod>/<container>").
+func (ix *Indexer) account(r *kgo.Record, f telemetry.Field) {
+	ns, rest, _ := strings.Cut(string(r.Key), "/")
+	pod, container, _ := strings.Cut(rest, "/")
+	ix.accounts.Add(ns, pod, container, f, 1)
+}
+
 func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 	// One span per round, continuing the trace of a sampled line.
 	ctx, span := ix.tel.StartBatch(ctx, "index", recs)
@@ -437,10 +449,12 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 			switch res.Outcome {
 			case bulk.Created:
 				ix.indexed.Add(1)
+				ix.account(recs[i], telemetry.LinesIndexed)
 			case bulk.Exists:
 				ix.exists.Add(1)
 			case bulk.Permanent:
 				dlq = append(dlq, ix.deadLetter(recs[i], res))
+				ix.account(recs[i], telemetry.LinesDeadLettered)
 			default:
 				// A whole request that failed says the search engine is
 				// down or overloaded, not that this document is bad: it is
@@ -455,6 +469,7 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 				if max := ix.cfg.Elasticsearch.MaxRetries; max >= 0 && attempts[i] > max {
 					res.Reason = fmt.Sprintf("gave up after %d attempts: %s", attempts[i], res.Reason)
 					dlq = append(dlq, ix.deadLetter(recs[i], res))
+					ix.account(recs[i], telemetry.LinesDeadLettered)
 				} else {
 					next = append(next, i)
 				}

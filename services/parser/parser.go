@@ -42,7 +42,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/sluice-io/sluice/libs/admin"
 	"github.com/sluice-io/sluice/libs/kafka"
@@ -353,12 +352,19 @@ func (p *Parser) parseBatch(ctx context.Context, k config.Kafka, fetches kgo.Fet
 	})
 	run := func(w *worker, parts []kgo.FetchTopicPartition) {
 		for _, ftp := range parts {
+			// The input counters are added once per partition rather than
+			// once per record: the workers share them.
+			var n, bytes int64
 			for _, in := range ftp.Records {
 				if ctx.Err() != nil {
-					return
+					break
 				}
+				n++
+				bytes += int64(len(in.Value))
 				emit(w.handle(engine, k, in))
 			}
+			p.recordsIn.Add(n)
+			p.bytesIn.Add(bytes)
 		}
 	}
 	if used <= 1 {
@@ -388,15 +394,62 @@ type worker struct {
 	p   *Parser
 	doc document.Doc
 	raw logsv1.RawRecord
+	dec rules.Decoder
 	buf []byte
+
+	// Output records, their values and headers are cut from chunks
+	// instead of being allocated one by one. A chunk is never written
+	// again once handed out (a new one replaces it when it is used up), so
+	// what the producer holds until the record is acknowledged stays
+	// valid for as long as it is referenced.
+	outBytes   []byte
+	outRecords []kgo.Record
+	outHeaders []kgo.RecordHeader
+}
+
+const (
+	outBytesChunk   = 128 << 10
+	outRecordsChunk = 128
+)
+
+// bytesFor returns a zero-length slice with room for n bytes, in the
+// current chunk; reserve then commits what was written.
+func (w *worker) bytesFor(n int) []byte {
+	if cap(w.outBytes)-len(w.outBytes) < n {
+		w.outBytes = make([]byte, 0, max(outBytesChunk, n))
+	}
+	return w.outBytes[len(w.outBytes):len(w.outBytes)]
+}
+
+// reserve commits b, written in the slice bytesFor returned, and returns it
+// with its capacity cut to its length.
+func (w *worker) reserve(b []byte) []byte {
+	free := w.outBytes[len(w.outBytes):cap(w.outBytes)]
+	if len(b) > 0 && len(b) <= len(free) && &b[0] == &free[0] {
+		w.outBytes = w.outBytes[:len(w.outBytes)+len(b)]
+	} else if len(b) > 0 {
+		// It outgrew the room asked for and was allocated elsewhere.
+		w.outBytes = w.outBytes[:cap(w.outBytes)]
+	}
+	return b[:len(b):len(b)]
+}
+
+// newRecord returns a zero record with two zero headers.
+func (w *worker) newRecord() *kgo.Record {
+	if len(w.outRecords) == 0 {
+		w.outRecords = make([]kgo.Record, outRecordsChunk)
+		w.outHeaders = make([]kgo.RecordHeader, 2*outRecordsChunk)
+	}
+	r := &w.outRecords[0]
+	r.Headers = w.outHeaders[:2:2]
+	w.outRecords, w.outHeaders = w.outRecords[1:], w.outHeaders[2:]
+	return r
 }
 
 // handle turns one raw record into the record to produce: the document, or
 // a dead letter.
 func (w *worker) handle(engine *rules.Engine, k config.Kafka, in *kgo.Record) *kgo.Record {
 	p := w.p
-	p.recordsIn.Add(1)
-	p.bytesIn.Add(int64(len(in.Value)))
 	out, err := w.parseOne(engine, k, in)
 	if err != nil {
 		p.failures.Add(1)
@@ -418,12 +471,13 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 		}
 	}()
 	raw := &w.raw
-	if err := proto.Unmarshal(in.Value, raw); err != nil {
+	meta, err := w.dec.Decode(in.Value, raw)
+	if err != nil {
 		return nil, fmt.Errorf("parser: record is not a sluice.logs.v1.RawRecord: %w", err)
 	}
 	start := time.Now()
 	rule := engine.Select(raw)
-	index, err := engine.Apply(rule, raw, &w.doc)
+	index, err := engine.ApplyMeta(rule, raw, meta, &w.doc)
 	if err != nil {
 		return nil, err
 	}
@@ -431,7 +485,7 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 		// Wall time also counts a GC pause or a busy machine. Only a record
 		// that is over budget twice in a row is dead-lettered as too costly.
 		start = time.Now()
-		index, err = engine.Apply(rule, raw, &w.doc)
+		index, err = engine.ApplyMeta(rule, raw, meta, &w.doc)
 		if err != nil {
 			return nil, err
 		}
@@ -440,24 +494,27 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 		}
 	}
 	src := raw.GetSource()
-	w.buf = w.doc.AppendJSON(w.buf[:0])
-	value := append([]byte(nil), w.buf...)
+	// The document goes straight into the output chunk; w.buf remembers
+	// the largest document so far as the room to ask for.
+	value := w.reserve(w.doc.AppendJSON(w.bytesFor(cap(w.buf))))
+	if len(value) > cap(w.buf) {
+		w.buf = make([]byte, 0, len(value))
+	}
 	if w.p.tap.active.Load() > 0 {
 		if n := w.p.tap.offer(raw.GetLine(), rule.Name, value); n > 0 {
 			w.p.tapDropped.Add(int64(n))
 		}
 	}
 	kube := raw.GetKubernetes()
-	id := record.DocID(src.GetNode(), kube.GetNamespace()+"/"+kube.GetPod()+"/"+kube.GetContainer(), src.GetFingerprint(), src.GetOffset())
-	return &kgo.Record{
-		Topic: k.OutputTopic,
-		Key:   in.Key,
-		Value: value,
-		Headers: []kgo.RecordHeader{
-			{Key: record.HeaderID, Value: []byte(id)},
-			{Key: record.HeaderIndex, Value: []byte(index)},
-		},
-	}, nil
+	id := w.reserve(rules.AppendDocID(w.bytesFor(record.IDLen), src.GetNode(), kube.GetNamespace(), kube.GetPod(), kube.GetContainer(), src.GetFingerprint(), src.GetOffset()))
+	idx := w.reserve(append(w.bytesFor(len(index)), index...))
+	out = w.newRecord()
+	out.Topic = k.OutputTopic
+	out.Key = in.Key
+	out.Value = value
+	out.Headers[0] = kgo.RecordHeader{Key: record.HeaderID, Value: id}
+	out.Headers[1] = kgo.RecordHeader{Key: record.HeaderIndex, Value: idx}
+	return out, nil
 }
 
 func (p *Parser) deadLetter(k config.Kafka, in *kgo.Record, err error) *kgo.Record {

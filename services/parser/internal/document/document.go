@@ -520,9 +520,7 @@ func appendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		// Skip eight bytes at a time while none needs a look of its own.
-		for i+8 <= len(s) && plain8(s[i:i+8]) {
-			i += 8
-		}
+		i += plainWords(s[i:])
 		// Then go byte by byte over the next eight (or to the end).
 		end := min(i+8, len(s))
 		for i < end {
@@ -576,17 +574,28 @@ const (
 	highs = 0x8080808080808080
 )
 
-// plain8 reports whether none of the eight bytes of s is a control
-// character, '"', '\\' or a byte of a multi-byte sequence: bytes that
-// appendString copies as they are.
-func plain8(s string) bool {
-	_ = s[7]
-	x := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
-	q := x ^ ('"' * ones)
-	b := x ^ ('\\' * ones)
-	// (v - ones) & ^v & highs is non-zero iff v has a zero byte; with
-	// 0x20 * ones in place of ones, iff v has a byte below 0x20. x & highs
-	// catches the non-ASCII bytes.
-	return ((x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs == 0
+// plainWords returns the length of the longest prefix of s made of whole
+// eight-byte words without a control character, '"', '\\' or a byte of a
+// multi-byte sequence: bytes that appendString copies as they are.
+func plainWords(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		q := x ^ ('"' * ones)
+		b := x ^ ('\\' * ones)
+		// (v - ones) & ^v & highs is non-zero iff v has a zero byte; with
+		// 0x20 * ones in place of ones, iff v has a byte below 0x20. x & highs
+		// catches the non-ASCII bytes.
+		if ((x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs != 0 {
+			return i
+		}
+	}
+	// Fewer than eight bytes left: the last eight, overlapping the words
+	// already checked, tell for all of them.
+	if i < len(s) && len(s) >= 8 && plainWords(s[len(s)-8:]) == 8 {
+		return len(s)
+	}
+	return i
 }

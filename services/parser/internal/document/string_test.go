@@ -55,6 +55,9 @@ func appendStringBytewise(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// plain8 reports whether the eight bytes of s are all plain.
+func plain8(s string) bool { return plainWords(s[:8]) == 8 }
+
 func TestPlain8(t *testing.T) {
 	for c := 0; c < 256; c++ {
 		for pos := 0; pos < 8; pos++ {

@@ -38,10 +38,20 @@
 // A concat may also step a greedy class repetition back to its next shorter
 // length when a later element is proven to fail (so `"GET /"`, a request
 // without HTTP version, is decided without RE2). Hot capture-free built-ins
-// (IPORHOST, HTTPDATE, NUMBER, INT) run hand-written scanners (scan.go),
-// attached only to subtrees structurally equal to the pinned definitions
-// they implement, so redefined patterns never use them; a scanner that
-// cannot decide hands back to the tree walk. Class runs use a byte table.
+// (IPORHOST, HTTPDATE, NUMBER, INT, QS, and HTTPDUSER in each mode's
+// spelling) run hand-written scanners (scan.go), attached only to subtrees
+// structurally equal to the pinned definitions they implement (scandefs.go),
+// so redefined patterns never use them; a scanner that cannot decide hands
+// back to the tree walk. Class runs use a byte table, and a lazy run of any
+// character that must be followed by a literal (%{DATA} before a quote)
+// jumps between occurrences of the literal's first byte with IndexByte.
+//
+// Lines of other formats must not cost a regexp run each. Compile records
+// the literals every match contains, in order (along concatenations,
+// captures and repetitions that occur at least once; alternations and
+// case-folded literals add none). A line whose walk fails at its first
+// start position, or cannot decide, and lacks them in order (a bytes.Index
+// chain) is proven not to match without RE2.
 // Skipped options are proven failures, so a "matched" answer is exactly the
 // submatch RE2 reports, because RE2 returns the match a Perl-order
 // backtracker finds first. "Don't know" (the first path failed after a choice

@@ -1,6 +1,7 @@
 package grok
 
 import (
+	"bytes"
 	"regexp/syntax"
 	"unicode/utf8"
 )
@@ -65,6 +66,11 @@ type class struct {
 	tbl   [256]bool // ASCII members (bytes >= 0x80 are always false)
 	ascii byteSet
 	hi    []rune
+	// anyBut is set when the class holds every rune except possibly one
+	// ASCII byte, skip (-1: none): then any run of bytes without skip is a
+	// run of class members (invalid UTF-8 reads as U+FFFD, a member too).
+	anyBut bool
+	skip   int
 }
 
 func newClass(ranges []rune) *class {
@@ -78,6 +84,17 @@ func newClass(ranges []rune) *class {
 		if hi >= utf8.RuneSelf {
 			c.hi = append(c.hi, max(lo, utf8.RuneSelf), hi)
 		}
+	}
+	if len(c.hi) == 2 && c.hi[0] == utf8.RuneSelf && c.hi[1] == utf8.MaxRune {
+		missing := 0
+		c.skip = -1
+		for b := 0; b < utf8.RuneSelf; b++ {
+			if !c.tbl[b] {
+				missing++
+				c.skip = b
+			}
+		}
+		c.anyBut = missing <= 1
 	}
 	return c
 }
@@ -286,6 +303,9 @@ type prog struct {
 	ncap     int // number of capture groups including group 0
 	nla      int // lookahead slots: maximum concat nesting
 	anchored bool
+	// req are literals every match contains, in this order and without
+	// overlapping; a line lacking them cannot match (see mayMatch).
+	req [][]byte
 }
 
 // buildProg converts a parsed regexp into a fast-path program, or returns
@@ -298,7 +318,47 @@ func buildProg(re *syntax.Regexp, ncap int) *prog {
 	}
 	p := &prog{root: root, ncap: ncap, nla: b.maxDept}
 	p.anchored = startsAnchored(root)
+	p.req = required(root, nil)
 	return p
+}
+
+// required appends to req the literals every match of n contains, in
+// order: the exact literals along concatenations, through captures and
+// repetitions that match at least once. Alternations and case-folded
+// literals contribute nothing.
+func required(n *node, req [][]byte) [][]byte {
+	switch n.op {
+	case opLit:
+		if !n.fold {
+			req = append(req, n.lit)
+		}
+	case opCapture:
+		req = required(n.sub, req)
+	case opRepeat:
+		if n.min > 0 {
+			req = required(n.sub, req)
+		}
+	case opConcat:
+		for _, c := range n.subs {
+			req = required(c, req)
+		}
+	}
+	return req
+}
+
+// mayMatch reports whether in contains the required literals in order: a
+// match, wherever it starts, contains them, so when they are missing the
+// line is proven not to match. Matching a literal rune means matching its
+// exact UTF-8 bytes, so a byte search is exact.
+func (pr *prog) mayMatch(in []byte) bool {
+	for _, lit := range pr.req {
+		i := bytes.Index(in, lit)
+		if i < 0 {
+			return false
+		}
+		in = in[i+len(lit):]
+	}
+	return true
 }
 
 func startsAnchored(n *node) bool {
@@ -554,6 +614,7 @@ func (pr *prog) exec(m *machine) status {
 	in := m.in
 	m.steps, m.budget = 0, 64*len(in)+1024
 	root := pr.root
+	filtered := false
 	for p := 0; p <= len(in); {
 		if !root.nullable {
 			for p < len(in) && !root.first.has(in[p]) {
@@ -578,6 +639,11 @@ func (pr *prog) exec(m *machine) status {
 			m.caps[0], m.caps[1] = p, e
 			return stMatch
 		case stUnknown:
+			// Earlier starts are proven failures, so a match would lie
+			// within in[p:]; without the required literals there is none.
+			if !pr.mayMatch(in[p:]) {
+				return stNo
+			}
 			return stUnknown
 		}
 		if pr.anchored || p >= len(in) {
@@ -588,6 +654,15 @@ func (pr *prog) exec(m *machine) status {
 		} else {
 			_, w := utf8.DecodeRune(in[p:])
 			p += w
+		}
+		// Typical lines match at their first start; a line that did not
+		// is checked once for the required literals before trying the
+		// others.
+		if !filtered {
+			filtered = true
+			if !pr.mayMatch(in[p:]) {
+				return stNo
+			}
 		}
 	}
 	return stNo
@@ -856,7 +931,34 @@ func (m *machine) repeatClass(n *node, p int, la *la) (int, status) {
 			}
 			end += w
 		}
+		// When a literal must follow and the class takes any byte (but at
+		// most one), positions up to the literal's next first byte fail the
+		// lookahead: jump there with IndexByte instead of trying each one.
+		// Such a byte (ASCII) is always a rune boundary.
+		var lit0 byte
+		jump := n.max < 0 && cls.anyBut && la != nil && la.f.lit != nil && la.f.lit[0] < utf8.RuneSelf
+		if jump {
+			lit0 = la.f.lit[0]
+		}
 		for {
+			if jump && end < len(in) && in[end] != lit0 {
+				q := bytes.IndexByte(in[end:], lit0)
+				if q < 0 {
+					q = len(in) - end
+				}
+				if cls.skip >= 0 && bytes.IndexByte(in[end:end+q], byte(cls.skip)) >= 0 {
+					// The run stops before q, where the lookahead fails.
+					return 0, stNo
+				}
+				if q == len(in)-end {
+					return 0, stNo
+				}
+				m.steps += q
+				if m.steps > m.budget {
+					return 0, stUnknown
+				}
+				end += q
+			}
 			if m.quick(la, end) {
 				return end, stMatch
 			}
@@ -879,9 +981,7 @@ func (m *machine) repeatClass(n *node, p int, la *la) (int, status) {
 	if n.max >= 0 && n.max < limit-p {
 		limit = p + n.max
 	}
-	for end < limit && cls.tbl[in[end]] {
-		end++
-	}
+	end += classRun(&cls.tbl, in[p:limit])
 	cnt, ascii := end-p, true
 	if len(cls.hi) > 0 && end < len(in) && in[end] >= utf8.RuneSelf {
 		for n.max < 0 || cnt < n.max {
@@ -921,16 +1021,46 @@ func (m *machine) repeatClass(n *node, p int, la *la) (int, status) {
 		_, w := utf8.DecodeRune(in[q:])
 		q += w
 	}
-	defer func() { m.stack = m.stack[:mark] }()
+	e, st := 0, stNo
 	for k := cnt - 1; k >= n.min; k-- {
 		if q := m.stack[mark+k]; m.quick(la, q) {
-			return q, stMatch
+			e, st = q, stMatch
+			break
 		}
 		if !m.step() {
-			return 0, stUnknown
+			st = stUnknown
+			break
 		}
 	}
-	return 0, stNo
+	m.stack = m.stack[:mark]
+	return e, st
+}
+
+// classRun returns the length of the longest prefix of s whose bytes are
+// all in tbl.
+func classRun(tbl *[256]bool, s []byte) int {
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		c := s[i : i+4 : i+4]
+		if !tbl[c[0]] {
+			return i
+		}
+		if !tbl[c[1]] {
+			return i + 1
+		}
+		if !tbl[c[2]] {
+			return i + 2
+		}
+		if !tbl[c[3]] {
+			return i + 3
+		}
+	}
+	for ; i < len(s); i++ {
+		if !tbl[s[i]] {
+			return i
+		}
+	}
+	return i
 }
 
 func (m *machine) repeat(n *node, p int, la *la) (int, status) {

@@ -1,6 +1,7 @@
 package grok
 
 import (
+	"bytes"
 	"regexp/syntax"
 	"sync"
 )
@@ -28,16 +29,27 @@ var (
 )
 
 func loadScanners() {
-	lib := &Library{mode: ModeLegacy, defs: scanDefs}
 	for _, s := range []struct {
 		name string
+		mode Mode // whose mode-specific pinned definitions apply
 		fn   scanFunc
 	}{
-		{"IPORHOST", scanIPORHOST},
-		{"HTTPDATE", scanHTTPDATE},
-		{"NUMBER", scanNumber},
-		{"INT", scanInt},
+		{"IPORHOST", ModeLegacy, scanIPORHOST},
+		{"HTTPDATE", ModeLegacy, scanHTTPDATE},
+		{"NUMBER", ModeLegacy, scanNumber},
+		{"INT", ModeLegacy, scanInt},
+		{"QS", ModeLegacy, scanQS},
+		{"HTTPDUSER", ModeLegacy, scanHTTPDUSERLegacy},
+		{"HTTPDUSER", ModeECS, scanHTTPDUSERECS},
 	} {
+		defs := make(map[string]string, len(scanDefs)+len(scanDefsMode[s.mode]))
+		for k, v := range scanDefs {
+			defs[k] = v
+		}
+		for k, v := range scanDefsMode[s.mode] {
+			defs[k] = v
+		}
+		lib := &Library{mode: s.mode, defs: defs}
 		expanded, _, err := lib.expand("%{" + s.name + "}")
 		if err != nil {
 			panic("grok: scanner " + s.name + ": " + err.Error())
@@ -46,7 +58,7 @@ func loadScanners() {
 		if err != nil {
 			panic("grok: scanner " + s.name + ": " + err.Error())
 		}
-		scanners = append(scanners, scanner{s.name, re, s.fn})
+		scanners = append(scanners, scanner{s.name + "/" + string(s.mode), re, s.fn})
 	}
 }
 
@@ -252,4 +264,118 @@ func scanHTTPDATE(in []byte, p int) (int, status) {
 		return 0, stUnknown
 	}
 	return e, stMatch
+}
+
+// scanQS is QS (QUOTEDSTRING): a string in double quotes, single quotes or
+// backquotes where a backslash escapes the next character:
+// "(?:\\.|[^\\"]+)+"|"" and the same with ' and `. The content between
+// the quotes is the greedy repetition; it cannot cross an unescaped quote
+// (only \\. can consume one, and only right after a backslash), so the
+// only possible end is the first unescaped quote, and an empty content
+// falls to the "" branch. No ASCII byte occurs inside a multi-byte rune,
+// so scanning bytes finds the same quotes and backslashes as decoding.
+func scanQS(in []byte, p int) (int, status) {
+	if p >= len(in) {
+		return 0, stNo
+	}
+	qc := in[p]
+	if qc != '"' && qc != '\'' && qc != '`' {
+		return 0, stNo
+	}
+	q := p + 1
+	if q < len(in) && in[q] == qc {
+		return q + 1, stMatch
+	}
+	for {
+		i := bytes.IndexByte(in[q:], qc)
+		if i < 0 {
+			return 0, stNo
+		}
+		j := bytes.IndexByte(in[q:q+i], '\\')
+		if j < 0 {
+			return q + i + 1, stMatch
+		}
+		// The backslash and the character after it (maybe the quote).
+		q += j + 2
+	}
+}
+
+// asciiTable returns the membership table of the byte ranges lo-hi given as
+// consecutive pairs in r.
+func asciiTable(r string) *[256]bool {
+	var t [256]bool
+	for i := 0; i+1 < len(r); i += 2 {
+		for c := int(r[i]); c <= int(r[i+1]); c++ {
+			t[c] = true
+		}
+	}
+	return &t
+}
+
+var (
+	// USERNAME: [a-zA-Z0-9._-]
+	userTable = asciiTable("azAZ09..__--")
+	// legacy EMAILLOCALPART: [a-zA-Z][a-zA-Z0-9_.+-=:]+ ("+-=" is a range)
+	emailLegacyTable = asciiTable("azAZ09__..+=::")
+	// ecs-v1 EMAILLOCALPART characters: [a-zA-Z0-9!#$%&'*+\-/=?^_`{|}~]
+	emailECSTable = asciiTable("azAZ09!!#'**++--//==??^`{~")
+)
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// scanUser is USER (USERNAME): [a-zA-Z0-9._-]+, greedy.
+func scanUser(in []byte, p int) (int, status) {
+	n := classRun(userTable, in[p:])
+	if n == 0 {
+		return 0, stNo
+	}
+	return p + n, stMatch
+}
+
+// scanHTTPDUSERLegacy is HTTPDUSER, %{EMAILADDRESS}|%{USER}, with the
+// legacy EMAILLOCALPART [a-zA-Z][a-zA-Z0-9_.+-=:]+. '@' is not in the
+// local part's class, so of the lengths the greedy run can take only the
+// longest can be followed by '@': the address matches exactly when the
+// whole run is followed by '@' and a HOSTNAME, whose first match ends it.
+func scanHTTPDUSERLegacy(in []byte, p int) (int, status) {
+	if p < len(in) && isLetter(in[p]) {
+		q := p + 1
+		if n := classRun(emailLegacyTable, in[q:]); n > 0 {
+			q += n
+			if q < len(in) && in[q] == '@' {
+				if e, st := scanHostname(in, q+1); st == stMatch {
+					return e, stMatch
+				}
+			}
+		}
+	}
+	return scanUser(in, p)
+}
+
+// scanHTTPDUSERECS is HTTPDUSER with the ecs-v1 EMAILLOCALPART: a label of
+// 1-64 characters, then up to 63 labels of '.' and 1-62 characters, all
+// from a class without '.' and '@'. Each label's run must stop at a '.' or
+// at the '@', so the local part can only end at the first byte outside the
+// class and '.', which must be '@'; it matches there exactly when every
+// label has an allowed length and count.
+func scanHTTPDUSERECS(in []byte, p int) (int, status) {
+	q, ok := p, true
+	for labels := 0; ; labels++ {
+		n := classRun(emailECSTable, in[q:])
+		if n == 0 || labels == 0 && n > 64 || labels > 0 && n > 62 || labels > 63 {
+			ok = false
+			break
+		}
+		q += n
+		if q >= len(in) || in[q] != '.' {
+			break
+		}
+		q++
+	}
+	if ok && q < len(in) && in[q] == '@' {
+		if e, st := scanHostname(in, q+1); st == stMatch {
+			return e, stMatch
+		}
+	}
+	return scanUser(in, p)
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -19,6 +20,11 @@ func TestScanDefsPinned(t *testing.T) {
 				t.Errorf("%s: built-in %s differs from the definition its scanner implements", mode, name)
 			}
 		}
+		for name, def := range scanDefsMode[mode] {
+			if lib.defs[name] != def {
+				t.Errorf("%s: built-in %s differs from the definition its scanner implements", mode, name)
+			}
+		}
 	}
 }
 
@@ -28,7 +34,9 @@ func TestScannersAgainstRE2(t *testing.T) {
 	scannersOnce.Do(loadScanners)
 	r := rand.New(rand.NewSource(3))
 	pieces := []string{"0", "1", "2", "5", "9", "25", "255", "256", "249", "01", "300", ".", ".", ":", "-", "+", "/", " ", "a", "Z", "_", "x-y", "Feb", "feb", "FEB", "Mar", "May", "Dec", "Sept", "ab", "é", "\n",
-		"24/Feb/2015:16:40:26 +0000", "10.0.0.1", "::1", "fe80:", "host.example.com", "2015", ":40:", "99/Feb", "24/Fob/", "23:59:60"}
+		"24/Feb/2015:16:40:26 +0000", "10.0.0.1", "::1", "fe80:", "host.example.com", "2015", ":40:", "99/Feb", "24/Fob/", "23:59:60",
+		"@", "@", "a@b", "x.y@h", "frank", "!#", "{|}~", "'", "`", "=", ";", "<", "\\", "\"", "\"", "\\\"", "''", "\"\"", "..", "x+y@ex-ample.org.", "é@x",
+		strings.Repeat("a", 62), strings.Repeat("b", 63), strings.Repeat("c", 65), strings.Repeat("d.", 64)}
 	for _, s := range scanners {
 		res := make([]*regexp.Regexp, 8)
 		for p := range res {
@@ -117,4 +125,47 @@ func randomDate(r *rand.Rand) []byte {
 		b[4] = upper(b[4])
 	}
 	return b
+}
+
+// TestScannersTextAlphabet compares the scanners with RE2 on strings over a
+// small alphabet of the characters that delimit addresses, user names and
+// quoted strings, with runs long enough to reach the length limits.
+func TestScannersTextAlphabet(t *testing.T) {
+	scannersOnce.Do(loadScanners)
+	r := rand.New(rand.NewSource(4))
+	pieces := []string{"a", "Z", "0", ".", ".", "@", "@", "-", "_", "+", "!", "\"", "\"", "'", "`", "\\", "\\", " ", "\n", "é", "\xff", ":", "=",
+		strings.Repeat("x", 30), strings.Repeat("y", 62), strings.Repeat("z", 64), "host.example.org", "a@b.c"}
+	for _, s := range scanners {
+		res := make([]*regexp.Regexp, 3)
+		for p := range res {
+			res[p] = regexp.MustCompile(`\A(?s:.){` + strconv.Itoa(p) + `}(` + s.ref.String() + `)`)
+		}
+		for i := 0; i < 5000; i++ {
+			var b []byte
+			for n := r.Intn(12); n >= 0; n-- {
+				b = append(b, pieces[r.Intn(len(pieces))]...)
+			}
+			if r.Intn(8) == 0 {
+				b = append(b, strings.Repeat(".x", 63+r.Intn(2))...)
+				b = append(b, '@', 'h')
+			}
+			for p := 0; p < len(res) && p <= len(b); p++ {
+				if p < len(b) && !utf8.RuneStart(b[p]) || !utf8.Valid(b[:p]) {
+					continue
+				}
+				e, st := s.fn(b, p)
+				loc := res[utf8.RuneCount(b[:p])].FindSubmatchIndex(b)
+				switch st {
+				case stMatch:
+					if loc == nil || loc[3] != e {
+						t.Fatalf("%s at %d of %q: scanner end %d, RE2 %v", s.name, p, b, e, loc)
+					}
+				case stNo:
+					if loc != nil {
+						t.Fatalf("%s at %d of %q: scanner says no match, RE2 %v", s.name, p, b, loc)
+					}
+				}
+			}
+		}
+	}
 }

@@ -89,7 +89,7 @@ func nginxAfterHost(s string, a *Access) error {
 }
 
 func nginxAddress(s string, a *Access) error {
-	i := strings.Index(s, " - ")
+	i := indexSpaceDash(s)
 	if i <= 0 {
 		return ErrAddress
 	}
@@ -101,7 +101,7 @@ func nginxAddress(s string, a *Access) error {
 		a.Address = span
 	}
 	// (-|%{DATA:user.name}) \[
-	br := strings.Index(rest, " [")
+	br := indexSpaceBracket(rest)
 	if br < 0 {
 		return ErrTime
 	}
@@ -427,7 +427,7 @@ func ParseApache(line string, a *Access) error {
 }
 
 func apacheRest(s string, a *Access) error {
-	br := strings.Index(s, " [")
+	br := indexSpaceBracket(s)
 	if br < 0 {
 		return ErrTime
 	}
@@ -487,6 +487,39 @@ func apacheSSL(s string, a *Access) error {
 		a.Bytes, a.HasBytes = n, true
 	}
 	return nil
+}
+
+// indexSpaceDash is strings.Index(s, " - "), looking for the rarer '-'
+// rather than for the spaces a log line is full of.
+func indexSpaceDash(s string) int {
+	for off := 1; off < len(s); {
+		q := strings.IndexByte(s[off:], '-')
+		if q < 0 {
+			return -1
+		}
+		q += off
+		if q+1 < len(s) && s[q-1] == ' ' && s[q+1] == ' ' {
+			return q - 1
+		}
+		off = q + 1
+	}
+	return -1
+}
+
+// indexSpaceBracket is strings.Index(s, " ["), looking for the '['.
+func indexSpaceBracket(s string) int {
+	for off := 1; off < len(s); {
+		q := strings.IndexByte(s[off:], '[')
+		if q < 0 {
+			return -1
+		}
+		q += off
+		if s[q-1] == ' ' {
+			return q - 1
+		}
+		off = q + 1
+	}
+	return -1
 }
 
 // quoted reads a double-quoted field starting at s[0] == '"', honouring

@@ -4,6 +4,15 @@ import (
 	"github.com/sluice-io/sluice/services/parser/internal/document"
 )
 
+// The constant lists, shared by every document (capacity = length, so that
+// appending to one copies it).
+var (
+	listWeb    = []string{"web"}[:1:1]
+	listAccess = []string{"access"}[:1:1]
+	listError  = []string{"error"}[:1:1]
+	listInfo   = []string{"info"}[:1:1]
+)
+
 // Flavor says whose integration a document follows.
 type Flavor uint8
 
@@ -41,8 +50,15 @@ func SetAccess(f Flavor, a *Access, d *document.Doc) {
 	if a.SourceDomain != "" {
 		d.Set("source.domain", document.S(a.SourceDomain))
 	}
+	// One array backs every list of the entry (each cut with capacity =
+	// length, so that appending to one copies it).
+	var lists []string
+	if f == Nginx {
+		lists = make([]string, 0, len(a.RemoteList)+3)
+	}
 	if f == Nginx && len(a.RemoteList) > 0 {
-		d.Set("nginx.access.remote_ip_list", document.L(append([]string(nil), a.RemoteList...)...))
+		lists = append(lists, a.RemoteList...)
+		d.Set("nginx.access.remote_ip_list", document.L(lists[:len(lists):len(lists)]...))
 	}
 	if a.User != "" {
 		d.Set("user.name", document.S(a.User))
@@ -83,8 +99,8 @@ func SetAccess(f Flavor, a *Access, d *document.Doc) {
 		}
 	}
 	d.Set("event.kind", document.S("event"))
-	d.Set("event.category", document.L("web"))
-	d.Set("event.type", document.L("access"))
+	d.Set("event.category", document.L(listWeb...))
+	d.Set("event.type", document.L(listAccess...))
 	if a.HasStatus {
 		if a.Status >= 400 {
 			d.Set("event.outcome", document.S("failure"))
@@ -93,16 +109,19 @@ func SetAccess(f Flavor, a *Access, d *document.Doc) {
 		}
 	}
 	if f == Nginx {
-		switch {
-		case a.SourceIP != "" && a.DestinationIP != "":
-			d.Set("related.ip", document.L(a.SourceIP, a.DestinationIP))
-		case a.SourceIP != "":
-			d.Set("related.ip", document.L(a.SourceIP))
-		case a.DestinationIP != "":
-			d.Set("related.ip", document.L(a.DestinationIP))
+		n := len(lists)
+		if a.SourceIP != "" {
+			lists = append(lists, a.SourceIP)
+		}
+		if a.DestinationIP != "" {
+			lists = append(lists, a.DestinationIP)
+		}
+		if len(lists) > n {
+			d.Set("related.ip", document.L(lists[n:len(lists):len(lists)]...))
 		}
 		if a.User != "" {
-			d.Set("related.user", document.L(a.User))
+			lists = append(lists, a.User)
+			d.Set("related.user", document.L(lists[len(lists)-1:len(lists):len(lists)]...))
 		}
 	}
 }
@@ -176,6 +195,10 @@ func SetError(f Flavor, e *ErrorEntry, original string, d *document.Doc) {
 		d.Set("http.request.referrer", document.S(e.Referrer))
 	}
 	d.Set("event.kind", document.S("event"))
-	d.Set("event.category", document.L("web"))
-	d.Set("event.type", document.L(e.EventType(f == Apache)))
+	d.Set("event.category", document.L(listWeb...))
+	if e.EventType(f == Apache) == "error" {
+		d.Set("event.type", document.L(listError...))
+	} else {
+		d.Set("event.type", document.L(listInfo...))
+	}
 }
