@@ -87,8 +87,8 @@ type Indexer struct {
 	// lagClient publishes the consumer to GetStats, which runs on admin
 	// goroutines while Run owns the consumer.
 	lagClient atomic.Pointer[kgo.Client]
-	producer *kgo.Client
-	draining atomic.Bool
+	producer  *kgo.Client
+	draining  atomic.Bool
 
 	// roundBytes bounds the document bytes of one round.
 	roundBytes int64

@@ -80,10 +80,10 @@ type Parser struct {
 	// lagClient is the consumer, published for GetStats' lag queries
 	// (Stats runs on admin goroutines while Run owns consumer).
 	lagClient atomic.Pointer[kgo.Client]
-	producer *kgo.Client
-	draining atomic.Bool
-	budget   atomic.Int64 // nanoseconds
-	workers  []*worker
+	producer  *kgo.Client
+	draining  atomic.Bool
+	budget    atomic.Int64 // nanoseconds
+	workers   []*worker
 
 	recordsIn, docsOut, failures, deadLetters, bytesIn, produceErrors *telemetry.Counter
 	reloads, reloadFailures, tapDropped, txnAborts                    *telemetry.Counter
