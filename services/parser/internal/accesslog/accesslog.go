@@ -103,7 +103,7 @@ func Parse(line string, e *Entry) error {
 	if len(s) < 2 || s[0] != ' ' || s[1] != '"' {
 		return ErrRequest
 	}
-	req, rest, ok := quoted(s[1:])
+	req, rest, ok := Quoted(s[1:])
 	if !ok {
 		return ErrQuoted
 	}
@@ -114,7 +114,7 @@ func Parse(line string, e *Entry) error {
 		return ErrStatus
 	}
 	s = s[1:]
-	n, i := number(s)
+	n, i := Number(s)
 	if i == 0 || i > 3 {
 		return ErrStatus
 	}
@@ -127,7 +127,7 @@ func Parse(line string, e *Entry) error {
 	if len(s) > 0 && s[0] == '-' {
 		s = s[1:]
 	} else {
-		n, i = number(s)
+		n, i = Number(s)
 		if i == 0 {
 			return ErrBytes
 		}
@@ -136,14 +136,14 @@ func Parse(line string, e *Entry) error {
 	}
 	// Combined format: "referrer" "agent"; anything after is ignored.
 	if len(s) >= 2 && s[0] == ' ' && s[1] == '"' {
-		ref, rest, ok := quoted(s[1:])
+		ref, rest, ok := Quoted(s[1:])
 		if !ok {
 			return ErrQuoted
 		}
 		e.Referrer = dash(ref)
 		s = rest
 		if len(s) >= 2 && s[0] == ' ' && s[1] == '"' {
-			ua, _, ok := quoted(s[1:])
+			ua, _, ok := Quoted(s[1:])
 			if !ok {
 				return ErrQuoted
 			}
@@ -183,10 +183,10 @@ func splitRequest(e *Entry) {
 	e.Method, e.Target, e.Version = method, rest[:last], rest[last+1+len("HTTP/"):]
 }
 
-// quoted reads a double-quoted field starting at s[0] == '"', honouring
+// Quoted reads a double-quoted field starting at s[0] == '"', honouring
 // backslash escapes (nginx escapes " as \x22, Apache as \"). It returns the
 // content (escapes kept as written) and what follows the closing quote.
-func quoted(s string) (string, string, bool) {
+func Quoted(s string) (string, string, bool) {
 	for i := 1; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
@@ -198,10 +198,12 @@ func quoted(s string) (string, string, bool) {
 	return "", "", false
 }
 
-func number(s string) (int64, int) {
+// Number reads up to 18 leading decimal digits of s (so the value never
+// overflows) and returns the value and the digits read.
+func Number(s string) (int64, int) {
 	var n int64
 	i := 0
-	for ; i < len(s) && i < 19; i++ {
+	for ; i < len(s) && i < 18; i++ {
 		c := s[i]
 		if c < '0' || c > '9' {
 			break

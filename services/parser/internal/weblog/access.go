@@ -522,33 +522,9 @@ func indexSpaceBracket(s string) int {
 	return -1
 }
 
-// quoted reads a double-quoted field starting at s[0] == '"', honouring
-// backslash escapes (Apache writes \", nginx \x22). It returns the content
-// as written and what follows the closing quote.
-func quoted(s string) (string, string, bool) {
-	for i := 1; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case '"':
-			return s[1:i], s[i+1:], true
-		}
-	}
-	return "", "", false
-}
+func quoted(s string) (string, string, bool) { return accesslog.Quoted(s) }
 
-func number(s string) (int64, int) {
-	var n int64
-	i := 0
-	for ; i < len(s) && i < 18; i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int64(c-'0')
-	}
-	return n, i
-}
+func number(s string) (int64, int) { return accesslog.Number(s) }
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
