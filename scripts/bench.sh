@@ -16,7 +16,6 @@ $GO test -run '^$' -bench ShipperPath -benchtime 200000x -count "$COUNT" ./servi
 # Parser: grok (ours and elastic/go-grok in the same run), rules, the
 # document encoder, and consume → parse → produce on embedded Kafka.
 run ./services/parser/internal/grok
-run ./services/parser/internal/accesslog
 run ./services/parser/internal/rules
 run ./services/parser/internal/document
 run ./services/parser/internal/timefmt

@@ -27,6 +27,9 @@ if [ "$SLUICE_REAL_INFRA" = 1 ] && command -v java >/dev/null && command -v java
 	(bash scripts/infra/search-up.sh >/tmp/sluice-search-up.log 2>&1 || true) &
 fi
 
+# Allocation tests need the race detector off (it makes sync.Pool drop items).
+$GO test -count=1 -run 'Allocs' ./services/parser/internal/grok/
+
 pkgs=()
 for m in proto libs services/shipper services/parser services/indexer services/sluicectl loadtest deploy; do
 	pkgs+=("./$m/...")

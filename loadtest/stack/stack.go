@@ -13,6 +13,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -397,18 +399,26 @@ func (s *Stack) stop(name string, cause error) error {
 	}
 }
 
-// Stop stops every service, upstream first, then Kafka.
+// Stop stops every service, upstream first (shipper, then parsers, then
+// the indexer), then Kafka.
 func (s *Stack) Stop() {
-	for _, name := range []string{"shipper", "parser-0", "parser-1", "parser-2", "parser-3", "parser-4", "indexer"} {
-		_ = s.StopService(name)
-	}
 	s.mu.Lock()
-	rest := make([]string, 0, len(s.services))
+	names := make([]string, 0, len(s.services))
 	for n := range s.services {
-		rest = append(rest, n)
+		names = append(names, n)
 	}
 	s.mu.Unlock()
-	for _, n := range rest {
+	stage := func(n string) int {
+		switch {
+		case n == "shipper":
+			return 0
+		case strings.HasPrefix(n, "parser-"):
+			return 1
+		}
+		return 2
+	}
+	sort.Slice(names, func(i, j int) bool { return stage(names[i]) < stage(names[j]) })
+	for _, n := range names {
 		_ = s.StopService(n)
 	}
 	if s.embedded != nil {

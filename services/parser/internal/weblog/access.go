@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"strings"
 	"time"
-
-	"github.com/sluice-io/sluice/services/parser/internal/accesslog"
 )
 
 // Access is one parsed access log line. Strings alias the input.
@@ -254,7 +252,7 @@ func timeAndRequest(s string, a *Access, nginx bool) (string, error) {
 	if end < 0 {
 		return "", ErrTime
 	}
-	t, ok := accesslog.ParseTime(s[:end])
+	t, ok := parseTime(s[:end])
 	if !ok {
 		return "", ErrTime
 	}
@@ -447,7 +445,7 @@ func apacheSSL(s string, a *Access) error {
 	if end < 0 {
 		return ErrTime
 	}
-	t, ok := accesslog.ParseTime(s[:end])
+	t, ok := parseTime(s[:end])
 	if !ok {
 		return ErrTime
 	}
@@ -521,10 +519,6 @@ func indexSpaceBracket(s string) int {
 	}
 	return -1
 }
-
-func quoted(s string) (string, string, bool) { return accesslog.Quoted(s) }
-
-func number(s string) (int64, int) { return accesslog.Number(s) }
 
 func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'

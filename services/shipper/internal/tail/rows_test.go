@@ -425,14 +425,21 @@ func TestInodeReuse(t *testing.T) {
 			if mode == "restart" {
 				r.stop()
 			}
-			// Delete and recreate until the inode repeats (tmpfs and ext4
-			// usually hand it back at once); the test holds either way.
+			// Delete and recreate (empty, so the tailer cannot take an
+			// intermediate file for a new one) until the inode repeats
+			// (tmpfs and ext4 usually hand it back at once); then write.
+			// The test holds either way.
 			reused := false
 			for try := 0; try < 50 && !reused; try++ {
 				os.Remove(p)
-				writeSeq(t, p, 1000, 1030)
+				f, err := os.Create(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
 				reused = inodeOf(t, p) == ino
 			}
+			writeSeq(t, p, 1000, 1030)
 			t.Logf("inode reused: %v", reused)
 			if mode == "restart" {
 				r = e.start(true)
