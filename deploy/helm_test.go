@@ -197,7 +197,11 @@ func checkInventory(tb testing.TB, r *release) {
 	for _, m := range r.Manifests {
 		count[m.Kind]++
 	}
-	for kind, n := range map[string]int{"ConfigMap": 3, "Service": 3, "ServiceAccount": 3} {
+	configMaps := 3 // one configuration per service
+	if valueBool(tb, r, "monitoring.grafanaDashboard.enabled") {
+		configMaps++ // the dashboard
+	}
+	for kind, n := range map[string]int{"ConfigMap": configMaps, "Service": 3, "ServiceAccount": 3} {
 		if count[kind] != n {
 			tb.Errorf("%d %s objects, want %d", count[kind], kind, n)
 		}
@@ -509,7 +513,7 @@ func checkLabels(tb testing.TB, r *release) {
 			}
 		}
 		if lbl["app.kubernetes.io/instance"] != releaseName || lbl["app.kubernetes.io/managed-by"] != "Helm" ||
-			lbl["app.kubernetes.io/name"] != "sluice" || !slices.Contains(components, lbl["app.kubernetes.io/component"]) {
+			lbl["app.kubernetes.io/name"] != "sluice" || !(slices.Contains(components, lbl["app.kubernetes.io/component"]) || lbl["app.kubernetes.io/component"] == "monitoring") {
 			tb.Errorf("%s: labels %v", where, lbl)
 		}
 	}

@@ -82,6 +82,26 @@ type serviceMonitor struct {
 	} `json:"spec"`
 }
 
+// prometheusRule is the part of monitoring.coreos.com/v1 PrometheusRule the
+// chart renders (monitoring_test.go parses the rules themselves).
+type prometheusRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              struct {
+		Groups []struct {
+			Name  string `json:"name"`
+			Rules []struct {
+				Alert       string            `json:"alert,omitempty"`
+				Record      string            `json:"record,omitempty"`
+				Expr        string            `json:"expr"`
+				For         string            `json:"for,omitempty"`
+				Labels      map[string]string `json:"labels,omitempty"`
+				Annotations map[string]string `json:"annotations,omitempty"`
+			} `json:"rules"`
+		} `json:"groups"`
+	} `json:"spec"`
+}
+
 // kinds maps apiVersion/kind to the typed object a manifest decodes into. A
 // kind missing here fails the test: every rendered object is checked.
 var kinds = map[string]func() any{
@@ -96,6 +116,7 @@ var kinds = map[string]func() any{
 	"rbac.authorization.k8s.io/v1/ClusterRole":        func() any { return &rbacv1.ClusterRole{} },
 	"rbac.authorization.k8s.io/v1/ClusterRoleBinding": func() any { return &rbacv1.ClusterRoleBinding{} },
 	"monitoring.coreos.com/v1/ServiceMonitor":         func() any { return &serviceMonitor{} },
+	"monitoring.coreos.com/v1/PrometheusRule":         func() any { return &prometheusRule{} },
 }
 
 // manifest is one rendered object, strictly decoded.

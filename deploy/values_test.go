@@ -101,12 +101,12 @@ config:
 		if len(c.Rules) != 4 || c.Rules[0].Name != "nginx" || c.Kafka.Index != "logs-%{+yyyy.MM.dd}" {
 			t.Errorf("file settings lost in the merge: rules %d, index %q", len(c.Rules), c.Kafka.Index)
 		}
-		// The ${SLUICE_KAFKA_BROKERS} flow list survives the merge, so a
-		// comma-separated broker list still expands into three brokers.
+		// The ${SLUICE_KAFKA_BROKERS} reference survives the merge, so a
+		// comma-separated broker list still gives three brokers.
 		if len(c.Kafka.Brokers) != 3 {
 			t.Errorf("brokers = %v, want 3", c.Kafka.Brokers)
 		}
-		if !strings.Contains(string(rc.Doc), "[${SLUICE_KAFKA_BROKERS:-kafka:9092}]") {
+		if !strings.Contains(string(rc.Doc), "brokers: ${SLUICE_KAFKA_BROKERS:-kafka:9092}") {
 			t.Errorf("env reference lost:\n%s", rc.Doc)
 		}
 	})

@@ -22,3 +22,8 @@ loadtest-chaos: ## 20 randomized fault runs from SEED; fails on any lost or dupl
 loadtest-throughput: ## End-to-end throughput (lines/s, peak RSS and heap) on embedded Kafka into a discarding bulk server.
 	$(GO) run ./loadtest/cmd/loadtest -throughput -lines 200000 \
 		-json $(LOADTEST_OUT)/throughput.json -html $(LOADTEST_OUT)/throughput.html $(LOADTEST_ARGS)
+
+BENCH_E2E_ARGS ?=
+.PHONY: bench-e2e
+bench-e2e: ## End-to-end benchmark: shipper, parser, indexer as processes on real Kafka (scripts/infra), 6 partitions, discarding bulk server; BENCH_E2E_ARGS="-duration 60s -rate 75000 -opensearch".
+	$(GO) run ./loadtest/cmd/bench-e2e -out $(LOADTEST_OUT)/bench-e2e $(BENCH_E2E_ARGS)

@@ -11,7 +11,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +31,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/libs/tlsconfig"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 )
 
@@ -230,25 +230,10 @@ func (s *Server) streamAuth(srv any, ss grpc.ServerStream, info *grpc.StreamServ
 	return h(srv, ss)
 }
 
+// serverTLS is the admin listener's TLS: client certificates are verified
+// against the client CA file alone (see libs/tlsconfig).
 func serverTLS(cfg config.Admin) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
-	if err != nil {
-		return nil, err
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
-	if cfg.ClientCAFile != "" {
-		pem, err := os.ReadFile(cfg.ClientCAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no PEM certificates", cfg.ClientCAFile)
-		}
-		tc.ClientCAs = pool
-		tc.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return tc, nil
+	return tlsconfig.Server{CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile, ClientCAFile: cfg.ClientCAFile}.Config()
 }
 
 type adminService struct {
@@ -256,15 +241,23 @@ type adminService struct {
 	s *Server
 }
 
+// StateReasoner is implemented by a Service that can say why it is in its
+// state (for "degraded": what it waits for).
+type StateReasoner interface{ StateReason() string }
+
 func (a *adminService) GetStatus(context.Context, *adminv1.GetStatusRequest) (*adminv1.GetStatusResponse, error) {
-	return &adminv1.GetStatusResponse{
+	resp := &adminv1.GetStatusResponse{
 		Service:       a.s.name,
 		Version:       a.s.version,
 		ConfigDigest:  a.s.svc.ConfigDigest(),
 		UptimeSeconds: int64(time.Since(a.s.started).Seconds()),
 		State:         a.s.svc.State(),
 		Node:          a.s.node,
-	}, nil
+	}
+	if r, ok := a.s.svc.(StateReasoner); ok {
+		resp.Reason = r.StateReason()
+	}
+	return resp, nil
 }
 
 func (a *adminService) GetStats(ctx context.Context, _ *adminv1.GetStatsRequest) (*adminv1.GetStatsResponse, error) {

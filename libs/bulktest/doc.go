@@ -11,6 +11,8 @@
 // answers without storing, for benchmarks.
 //
 // Supported endpoints: GET and HEAD /, PUT/GET /_index_template/<name>,
+// PUT/GET /_ilm/policy/<name> (Elasticsearch) and
+// /_plugins/_ism/policies/<name> (OpenSearch mode),
 // POST/PUT /_bulk and /<index>/_bulk (create, index, delete; gzip request
 // bodies; filter_path), GET /<index>/_count, POST /_refresh and
 // /<index>/_refresh. Responses carry X-Elastic-Product: Elasticsearch.

@@ -41,6 +41,7 @@ type Server struct {
 	mu        sync.Mutex
 	indices   map[string]map[string]json.RawMessage
 	templates map[string]json.RawMessage
+	policies  map[string]json.RawMessage // "ilm/<name>" or "ism/<name>"
 	autoID    int64
 	seqNo     int64
 	caFile    string
@@ -134,6 +135,7 @@ func New(tb testing.TB, opts ...Option) *Server {
 		maxBody:   100 << 20,
 		indices:   map[string]map[string]json.RawMessage{},
 		templates: map[string]json.RawMessage{},
+		policies:  map[string]json.RawMessage{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -428,6 +430,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveInfo(w, r)
 	case parts[0] == "_index_template" && len(parts) == 2:
 		s.serveTemplate(w, r, parts[1])
+	case !s.openSearch && len(parts) == 3 && parts[0] == "_ilm" && parts[1] == "policy":
+		s.servePolicy(w, r, "ilm/"+parts[2], true)
+	case s.openSearch && len(parts) == 4 && parts[0] == "_plugins" && parts[1] == "_ism" && parts[2] == "policies":
+		s.servePolicy(w, r, "ism/"+parts[3], false)
 	case parts[len(parts)-1] == "_bulk" && len(parts) <= 2:
 		if r.Method != http.MethodPost && r.Method != http.MethodPut {
 			writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" /_bulk is not allowed")
@@ -465,6 +471,47 @@ func (s *Server) serveInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// Policy returns the lifecycle policy stored under name: "ilm/<name>" for
+// an Elasticsearch ILM policy, "ism/<name>" for an OpenSearch ISM policy;
+// nil when none was installed.
+func (s *Server) Policy(name string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.policies[name]
+}
+
+// servePolicy stores ILM (PUT replaces) and ISM (PUT of an existing
+// policy without its sequence number is a 409, as in OpenSearch) policies.
+func (s *Server) servePolicy(w http.ResponseWriter, r *http.Request, key string, replace bool) {
+	switch r.Method {
+	case http.MethodPut:
+		body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody))
+		if err != nil || !json.Valid(body) {
+			writeError(w, http.StatusBadRequest, "x_content_parse_exception", "failed to parse policy")
+			return
+		}
+		s.mu.Lock()
+		_, exists := s.policies[key]
+		if exists && !replace {
+			s.mu.Unlock()
+			writeError(w, http.StatusConflict, "version_conflict_engine_exception", "policy exists; seq_no and primary_term required")
+			return
+		}
+		s.policies[key] = body
+		s.mu.Unlock()
+		writeJSON(w, http.StatusOK, `{"acknowledged":true}`)
+	case http.MethodGet:
+		p := s.Policy(key)
+		if p == nil {
+			writeError(w, http.StatusNotFound, "resource_not_found_exception", "policy not found")
+			return
+		}
+		writeJSON(w, http.StatusOK, string(p))
+	default:
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed")
+	}
 }
 
 func (s *Server) serveTemplate(w http.ResponseWriter, r *http.Request, name string) {

@@ -10,15 +10,9 @@
 package config
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -37,32 +31,6 @@ func Load(path string, dst any) (digest string, err error) {
 	return Decode(b, dst)
 }
 
-// Decode is Load for a document already in memory.
-func Decode(doc []byte, dst any) (digest string, err error) {
-	expanded := Expand(doc)
-	sum := sha256.Sum256(expanded)
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(dst); err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("config: %w", err)
-	}
-	return hex.EncodeToString(sum[:]), nil
-}
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}`)
-
-// Expand replaces ${VAR} with the variable's value and ${VAR:-def} with the
-// value or, when it is unset or empty, def.
-func Expand(doc []byte) []byte {
-	return envRef.ReplaceAllFunc(doc, func(m []byte) []byte {
-		sub := envRef.FindSubmatch(m)
-		if v := os.Getenv(string(sub[1])); v != "" {
-			return []byte(v)
-		}
-		return sub[3]
-	})
-}
-
 // Duration is a time.Duration written as "250ms", "5s" or "1m" in YAML.
 type Duration time.Duration
 
@@ -70,7 +38,7 @@ type Duration time.Duration
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (use 500ms, 5s, 1m)", n.Line, n.Value)
+		return typeErrorf(n, "%q is not a duration (use 500ms, 5s, 1m)", n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -89,7 +57,7 @@ type ByteSize int64
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return typeErrorf(n, "%v", err)
 	}
 	*b = ByteSize(v)
 	return nil
@@ -115,32 +83,6 @@ func ParseByteSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// FieldError is a validation error that names the key it is about.
-type FieldError struct {
-	Key string
-	Msg string
-}
-
-func (e *FieldError) Error() string { return e.Key + ": " + e.Msg }
-
-// Errorf returns a FieldError for key.
-func Errorf(key, format string, args ...any) error {
-	return &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)}
-}
-
-// Prefix returns err with its key placed under prefix ("kafka" + "brokers"
-// → "kafka.brokers"); other errors are wrapped as "prefix: err".
-func Prefix(prefix string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		return &FieldError{Key: prefix + "." + fe.Key, Msg: fe.Msg}
-	}
-	return fmt.Errorf("%s: %w", prefix, err)
-}
-
 // Validator is a configuration that checks itself.
 type Validator interface{ Validate() error }
 
@@ -148,17 +90,49 @@ type Validator interface{ Validate() error }
 // and returns it with its digest: the one way every service loads its file.
 func LoadValidated[T Validator](file string, def T) (T, string, error) {
 	digest, err := Load(file, &def)
-	if err != nil {
-		return def, "", err
-	}
-	return def, digest, def.Validate()
+	return def, digest, merge(err, def)
 }
 
 // DecodeValidated is LoadValidated for a document in memory.
 func DecodeValidated[T Validator](doc []byte, def T) (T, string, error) {
 	digest, err := Decode(doc, &def)
-	if err != nil {
-		return def, "", err
+	return def, digest, merge(err, def)
+}
+
+// StringList is a list of strings written as a YAML sequence or as one
+// comma-separated string. The second form lets one environment variable
+// carry a whole list (brokers: ${KAFKA_BROKERS:-kafka:9092} with
+// KAFKA_BROKERS=a:9092,b:9092); a YAML flow list around a reference
+// ([${VAR}]) would not parse once the variable holds YAML syntax.
+type StringList []string
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		*l = nil
+		if n.ShortTag() == "!!null" {
+			return nil
+		}
+		for _, s := range strings.Split(n.Value, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*l = append(*l, s)
+			}
+		}
+		return nil
+	case yaml.SequenceNode:
+		out := make(StringList, 0, len(n.Content))
+		for _, c := range n.Content {
+			if c.Kind == yaml.AliasNode {
+				c = c.Alias
+			}
+			if c == nil || c.Kind != yaml.ScalarNode {
+				return typeErrorf(n, "want a list of strings")
+			}
+			out = append(out, c.Value)
+		}
+		*l = out
+		return nil
 	}
-	return def, digest, def.Validate()
+	return typeErrorf(n, "want a list of strings or one comma-separated string")
 }

@@ -63,8 +63,8 @@ func TestDecodeValidated(t *testing.T) {
 	}{
 		{name: "defaults kept", doc: "size: 1KiB", want: sample{Name: "d", Interval: Duration(time.Second), Size: 1024}},
 		{name: "overrides", doc: "name: x\ninterval: 250ms", want: sample{Name: "x", Interval: Duration(250 * time.Millisecond)}},
-		{name: "unknown key refused", doc: "nmae: x", err: "field nmae not found"},
-		{name: "bad duration", doc: "interval: soon", err: "not a duration"},
+		{name: "unknown key refused", doc: "nmae: x", err: `nmae: unknown field "nmae" (did you mean "name"?)`},
+		{name: "bad duration", doc: "interval: soon", err: `interval: "soon" is not a duration`},
 		{name: "validation", doc: "name: ''", err: "name: required"},
 	}
 	for _, tt := range tests {
@@ -108,9 +108,11 @@ func TestSections(t *testing.T) {
 		want string
 	}{
 		{"kafka broker", Kafka{Brokers: []string{"nohost"}}.Validate(), "brokers[0]"},
-		{"sasl", Kafka{SASL: SASL{Mechanism: "gssapi"}}.Validate(), "sasl.mechanism"},
-		{"tls pair", Kafka{TLS: TLS{CertFile: "c"}}.Validate(), "tls.cert_file"},
+		{"no brokers", Kafka{}.Validate(), "brokers: at least one broker"},
+		{"sasl", Kafka{Brokers: []string{"k:9092"}, SASL: SASL{Mechanism: "gssapi"}}.Validate(), "sasl.mechanism"},
+		{"tls pair", Kafka{Brokers: []string{"k:9092"}, TLS: TLS{CertFile: "c"}}.Validate(), "tls.cert_file"},
 		{"admin listen", Admin{Listen: "9090"}.Validate(), "listen"},
+		{"admin same port", Admin{Listen: ":9090", MetricsListen: ":9090"}.Validate(), "metrics_listen"},
 		{"mtls needs cert", Admin{ClientCAFile: "ca"}.Validate(), "client_ca_file"},
 		{"log level", Log{Level: "loud"}.Validate(), "level"},
 		{"ratio", Telemetry{TraceSampleRatio: 2}.Validate(), "trace_sample_ratio"},

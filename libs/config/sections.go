@@ -9,7 +9,7 @@ import (
 type Kafka struct {
 	// Brokers to bootstrap from. Empty in the embedded local run, which starts
 	// an in-process cluster instead.
-	Brokers []string `yaml:"brokers"`
+	Brokers StringList `yaml:"brokers"`
 	// ClientID is sent to the brokers; default "sluice-<service>".
 	ClientID string `yaml:"client_id"`
 	// TLS enables TLS to the brokers.
@@ -35,25 +35,31 @@ type SASL struct {
 	Password  string `yaml:"password"`
 }
 
-// Validate checks the section.
+// Validate checks the section. An empty broker list is an error: a
+// service started without brokers would only wait, saying nothing useful.
+// The embedded local run fills the list in before validating.
 func (k Kafka) Validate() error {
+	var p Problems
+	if len(k.Brokers) == 0 {
+		p.Addf("brokers", "at least one broker is required (host:port)")
+	}
 	for i, b := range k.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
-			return Errorf("brokers["+itoa(i)+"]", "%q is not host:port", b)
+			p.Addf("brokers["+itoa(i)+"]", "%q is not host:port", b)
 		}
 	}
 	switch strings.ToLower(k.SASL.Mechanism) {
 	case "", "plain", "scram-sha-256", "scram-sha-512":
 	default:
-		return Errorf("sasl.mechanism", "unknown mechanism %q (want plain, scram-sha-256 or scram-sha-512)", k.SASL.Mechanism)
+		p.Addf("sasl.mechanism", "unknown mechanism %q (want plain, scram-sha-256 or scram-sha-512)", k.SASL.Mechanism)
 	}
 	if k.SASL.Mechanism != "" && k.SASL.Username == "" {
-		return Errorf("sasl.username", "required with sasl.mechanism %q", k.SASL.Mechanism)
+		p.Addf("sasl.username", "required with sasl.mechanism %q", k.SASL.Mechanism)
 	}
 	if (k.TLS.CertFile == "") != (k.TLS.KeyFile == "") {
-		return Errorf("tls.cert_file", "cert_file and key_file go together")
+		p.Addf("tls.cert_file", "cert_file and key_file go together")
 	}
-	return nil
+	return p.Err()
 }
 
 // Admin is the gRPC admin API and metrics endpoint section.
@@ -74,18 +80,22 @@ type Admin struct {
 
 // Validate checks the section.
 func (a Admin) Validate() error {
-	for key, addr := range map[string]string{"listen": a.Listen, "metrics_listen": a.MetricsListen} {
-		if addr == "" {
+	var p Problems
+	for _, f := range []struct{ key, addr string }{{"listen", a.Listen}, {"metrics_listen", a.MetricsListen}} {
+		if f.addr == "" {
 			continue
 		}
-		if _, _, err := net.SplitHostPort(addr); err != nil {
-			return Errorf(key, "%q is not host:port", addr)
+		if _, _, err := net.SplitHostPort(f.addr); err != nil {
+			p.Addf(f.key, "%q is not host:port", f.addr)
 		}
 	}
-	if a.ClientCAFile != "" && a.TLS.CertFile == "" {
-		return Errorf("client_ca_file", "mTLS needs tls.cert_file and tls.key_file")
+	if a.Listen != "" && a.Listen == a.MetricsListen && !strings.HasSuffix(a.Listen, ":0") {
+		p.Addf("metrics_listen", "%q is also admin.listen; the two need different ports", a.MetricsListen)
 	}
-	return nil
+	if a.ClientCAFile != "" && a.TLS.CertFile == "" {
+		p.Addf("client_ca_file", "mTLS needs tls.cert_file and tls.key_file")
+	}
+	return p.Err()
 }
 
 // Log configures the service's own structured logs.
@@ -98,17 +108,18 @@ type Log struct {
 
 // Validate checks the section.
 func (l Log) Validate() error {
+	var p Problems
 	switch l.Level {
 	case "", "debug", "info", "warn", "error":
 	default:
-		return Errorf("level", "unknown level %q (want debug, info, warn or error)", l.Level)
+		p.Addf("level", "unknown level %q (want debug, info, warn or error)", l.Level)
 	}
 	switch l.Format {
 	case "", "json", "text":
 	default:
-		return Errorf("format", "unknown format %q (want json or text)", l.Format)
+		p.Addf("format", "unknown format %q (want json or text)", l.Format)
 	}
-	return nil
+	return p.Err()
 }
 
 // Telemetry configures traces.

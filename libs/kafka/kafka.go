@@ -1,25 +1,25 @@
 // Package kafka turns the shared Kafka configuration section into franz-go
 // client options and holds the small amount of Kafka plumbing the three
-// services share: topic creation and the embedded cluster of the local run.
+// services share: the client logger and topic creation. The embedded
+// cluster of the local run and of tests is in libs/kafkatest, out of the
+// services' binaries.
 package kafka
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/libs/tlsconfig"
 )
 
 // ClientOpts returns the options that connect a client as cfg says: seed
@@ -29,14 +29,15 @@ func ClientOpts(cfg config.Kafka) ([]kgo.Opt, error) {
 		return nil, errors.New("kafka: no brokers configured")
 	}
 	opts := []kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}
-	if l, ok := envLogger(); ok {
-		opts = append(opts, l)
-	}
+	opts = append(opts, kgo.WithLogger(Logger(slog.Default())))
 	if cfg.ClientID != "" {
 		opts = append(opts, kgo.ClientID(cfg.ClientID))
 	}
 	if cfg.TLS.Enabled || cfg.TLS.CAFile != "" || cfg.TLS.CertFile != "" {
-		tc, err := TLSConfig(cfg.TLS)
+		tc, err := tlsconfig.Client{
+			CAFile: cfg.TLS.CAFile, CertFile: cfg.TLS.CertFile, KeyFile: cfg.TLS.KeyFile,
+			InsecureSkipVerify: cfg.TLS.InsecureSkipVerify,
+		}.Config()
 		if err != nil {
 			return nil, fmt.Errorf("kafka.tls: %w", err)
 		}
@@ -54,30 +55,6 @@ func ClientOpts(cfg config.Kafka) ([]kgo.Opt, error) {
 		return nil, fmt.Errorf("kafka.sasl.mechanism: unknown %q", cfg.SASL.Mechanism)
 	}
 	return opts, nil
-}
-
-// TLSConfig builds a client TLS configuration from files.
-func TLSConfig(c config.TLS) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.InsecureSkipVerify} //nolint:gosec // operator's explicit choice
-	if c.CAFile != "" {
-		pem, err := os.ReadFile(c.CAFile)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%s: no PEM certificates", c.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // Compression maps a configured codec name to franz-go's codec.
@@ -112,35 +89,3 @@ func EnsureTopics(ctx context.Context, cl *kgo.Client, partitions int32, topics 
 	}
 	return nil
 }
-
-// Embedded is an in-process Kafka cluster speaking the real protocol
-// (franz-go's kfake), for the local run and for tests.
-type Embedded struct {
-	cluster *kfake.Cluster
-}
-
-// StartEmbedded starts an embedded cluster with brokers brokers. With a
-// dataDir the cluster keeps its log there across restarts.
-func StartEmbedded(brokers int, dataDir string, partitions int32, topics ...string) (*Embedded, error) {
-	opts := []kfake.Opt{kfake.NumBrokers(brokers), kfake.DefaultNumPartitions(int(partitions)), kfake.AllowAutoTopicCreation()}
-	if len(topics) > 0 {
-		opts = append(opts, kfake.SeedTopics(partitions, topics...))
-	}
-	if dataDir != "" {
-		opts = append(opts, kfake.DataDir(dataDir))
-	}
-	c, err := kfake.NewCluster(opts...)
-	if err != nil {
-		return nil, fmt.Errorf("starting embedded kafka: %w", err)
-	}
-	return &Embedded{cluster: c}, nil
-}
-
-// Brokers returns the cluster's listen addresses.
-func (e *Embedded) Brokers() []string { return e.cluster.ListenAddrs() }
-
-// Cluster exposes the kfake cluster for fault injection.
-func (e *Embedded) Cluster() *kfake.Cluster { return e.cluster }
-
-// Close stops the cluster.
-func (e *Embedded) Close() { e.cluster.Close() }

@@ -2,11 +2,17 @@
 //
 // Metrics: New creates a meter provider whose Prometheus exporter sits on a
 // registry of its own (several services can run in one process, as in the
-// local stack), served on /metrics by Serve. Counter and Gauge keep the
+// local stack), served on /metrics by Serve, beside the Go runtime (go_*)
+// and process (process_*) collectors, with the resource attribute
+// service.name=sluice-<service> (target_info). Counter and Gauge keep the
 // values the admin API's GetStats reports and export the same values;
-// Histogram adds latency and size distributions with buckets suited to their
-// unit; Accounts counts lines and bytes per container, bounded in
-// cardinality, so a line's loss can be pinned to a stage and a pod.
+// DurationGauge exports waits and ages in seconds; ObserveLag exports the
+// consumer lag per partition; Histogram adds latency and size distributions
+// with buckets suited to their unit, and BulkLatency and Delays are the
+// operator's histograms (bulk round trip, end-to-end delay); Accounts counts
+// lines and bytes per container, bounded in cardinality, so a line's loss
+// can be pinned to a stage and a pod. Every exported value is in base units
+// (seconds, bytes), as Prometheus expects.
 //
 // Traces: SetupTracing builds a tracer provider from the telemetry config
 // section (head sampling by ratio, parent-based, exported over OTLP/gRPC).

@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
 	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -30,6 +33,8 @@ type Telemetry struct {
 	mu             sync.Mutex
 	counters       map[string]*Counter
 	gauges         map[string]*Gauge
+	durations      map[string]*DurationGauge
+	lagRegistered  bool
 	accounts       map[string]*Accounts
 	tracerProvider trace.TracerProvider
 	tracer         trace.Tracer
@@ -38,13 +43,31 @@ type Telemetry struct {
 
 // New creates the service's meter provider with a Prometheus exporter on a
 // registry of its own (so tests can run several services in one process).
+//
+// The registry also carries the Go runtime (go_*) and process (process_*)
+// collectors, so memory, GC, goroutines, CPU and open files are on the same
+// endpoint; and the resource names the service (service.name
+// sluice-<service>, shown on target_info), as the tracer provider does.
 func New(service string) (*Telemetry, error) {
 	reg := prometheus.NewRegistry()
+	if err := reg.Register(collectors.NewGoCollector()); err != nil {
+		return nil, err
+	}
+	if err := reg.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
 	exp, err := otelprom.New(otelprom.WithRegisterer(reg), otelprom.WithNamespace("sluice_"+service))
 	if err != nil {
 		return nil, err
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
+	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
+		attribute.String("service.name", "sluice-"+service),
+		attribute.String("service.namespace", "sluice"),
+	))
+	if err != nil {
+		return nil, err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp), sdkmetric.WithResource(res))
 	scope := "github.com/sluice-io/sluice/" + service
 	tp := noopTracerProvider()
 	return &Telemetry{
@@ -55,6 +78,7 @@ func New(service string) (*Telemetry, error) {
 		registry:       reg,
 		counters:       map[string]*Counter{},
 		gauges:         map[string]*Gauge{},
+		durations:      map[string]*DurationGauge{},
 		accounts:       map[string]*Accounts{},
 		tracerProvider: tp,
 		tracer:         tp.Tracer(scope),
@@ -134,6 +158,9 @@ func (t *Telemetry) Snapshot() map[string]int64 {
 	}
 	for n, g := range t.gauges {
 		out[n] = g.Load()
+	}
+	for n, g := range t.durations {
+		out[n+"_ms"] = g.Load().Milliseconds()
 	}
 	return out
 }

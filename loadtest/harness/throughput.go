@@ -19,7 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-io/sluice/libs/bulktest"
-	"github.com/sluice-io/sluice/libs/kafka"
+	"github.com/sluice-io/sluice/libs/kafkatest"
 	"github.com/sluice-io/sluice/loadtest/gen"
 	"github.com/sluice-io/sluice/loadtest/report"
 	"github.com/sluice-io/sluice/loadtest/stack"
@@ -99,7 +99,7 @@ func MeasureThroughput(ctx context.Context, tb testing.TB, tc ThroughputConfig) 
 		}
 		bytes = n
 	case "kafka":
-		emb, err := kafka.StartEmbedded(1, "", 6, stack.RawTopic, stack.ParsedTopic, stack.DLQTopic)
+		emb, err := kafkatest.StartEmbedded(1, "", 6, stack.RawTopic, stack.ParsedTopic, stack.DLQTopic)
 		if err != nil {
 			return out, run, err
 		}

@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/sluice-io/sluice/libs/kafka"
+	"github.com/sluice-io/sluice/libs/kafkatest"
 	"github.com/sluice-io/sluice/libs/service"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 	"github.com/sluice-io/sluice/services/indexer"
@@ -73,6 +74,9 @@ type Options struct {
 	// shipper on AdminPorts, indexer on AdminPorts+1, parser i on
 	// AdminPorts+2+i. Zero picks free ports (see AdminAddrs).
 	AdminPorts int
+	// Metrics serves each service's Prometheus endpoint on a free loopback
+	// port (see MetricsAddrs); off, the services serve no metrics.
+	Metrics bool
 	// Tune, when set, edits each service's config before it starts.
 	TuneShipper func(*shippercfg.Config)
 	TuneParser  func(*parsercfg.Config)
@@ -82,12 +86,13 @@ type Options struct {
 // Stack is a running pipeline.
 type Stack struct {
 	opts     Options
-	embedded *kafka.Embedded
+	embedded *kafkatest.Embedded
 	brokers  []string
 
 	mu       sync.Mutex
 	services map[string]*running
 	admins   map[string]string
+	metrics  map[string]string
 }
 
 type running struct {
@@ -122,9 +127,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if err := os.MkdirAll(o.LogDir, 0o755); err != nil {
 		return nil, err
 	}
-	s := &Stack{opts: o, services: map[string]*running{}, admins: map[string]string{}, brokers: o.Brokers}
+	s := &Stack{opts: o, services: map[string]*running{}, admins: map[string]string{}, metrics: map[string]string{}, brokers: o.Brokers}
 	if len(s.brokers) == 0 {
-		e, err := kafka.StartEmbedded(1, o.KafkaDataDir, o.Partitions, s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic))
+		e, err := kafkatest.StartEmbedded(1, o.KafkaDataDir, o.Partitions, s.Topic(RawTopic), s.Topic(ParsedTopic), s.Topic(DLQTopic))
 		if err != nil {
 			return nil, err
 		}
@@ -173,6 +178,25 @@ func (s *Stack) AdminAddrs() map[string]string {
 	return out
 }
 
+// MetricsAddrs returns each running service's metrics address by name
+// (with Options.Metrics).
+func (s *Stack) MetricsAddrs() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]string, len(s.metrics))
+	for k, v := range s.metrics {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Stack) metricsListen() string {
+	if s.opts.Metrics {
+		return "127.0.0.1:0"
+	}
+	return ""
+}
+
 func (s *Stack) adminListen(offset int) string {
 	if s.opts.AdminPorts == 0 {
 		return "127.0.0.1:0"
@@ -187,7 +211,7 @@ func (s *Stack) Topic(name string) string { return s.opts.Prefix + name }
 func (s *Stack) Brokers() []string { return s.brokers }
 
 // Embedded returns the embedded cluster, or nil with external brokers.
-func (s *Stack) Embedded() *kafka.Embedded { return s.embedded }
+func (s *Stack) Embedded() *kafkatest.Embedded { return s.embedded }
 
 // LogDir is the directory the shipper tails.
 func (s *Stack) LogDir() string { return s.opts.LogDir }
@@ -208,7 +232,7 @@ func (s *Stack) ShipperConfig() shippercfg.Config {
 	c.Tail.PollInterval = 100 * 1e6
 	c.State.Path = filepath.Join(s.opts.Dir, "state", "shipper-state.json")
 	c.State.Interval = 200 * 1e6
-	c.Admin.Listen, c.Admin.MetricsListen = s.adminListen(0), ""
+	c.Admin.Listen, c.Admin.MetricsListen = s.adminListen(0), s.metricsListen()
 	if s.opts.TuneShipper != nil {
 		s.opts.TuneShipper(&c)
 	}
@@ -230,7 +254,7 @@ func (s *Stack) ParserConfig() parsercfg.Config {
 			{Name: "nginx", Builtin: "nginx"},
 		}
 	}
-	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", "" // StartParser sets the port per replica
+	c.Admin.Listen, c.Admin.MetricsListen = "127.0.0.1:0", s.metricsListen() // StartParser sets the port per replica
 	if s.opts.TuneParser != nil {
 		s.opts.TuneParser(&c)
 	}
@@ -252,7 +276,7 @@ func (s *Stack) IndexerConfig() indexercfg.Config {
 		c.File.Path = s.SinkPath()
 	}
 	c.Batch.FlushInterval = 200 * 1e6
-	c.Admin.Listen, c.Admin.MetricsListen = s.adminListen(1), ""
+	c.Admin.Listen, c.Admin.MetricsListen = s.adminListen(1), s.metricsListen()
 	if s.opts.TuneIndexer != nil {
 		s.opts.TuneIndexer(&c)
 	}
@@ -273,11 +297,14 @@ func (s *Stack) start(ctx context.Context, name string, build func() (service.Ru
 	log := s.logger(name)
 	serve := func(r service.Runner, o service.Options) error {
 		o.Log = log
-		o.Started = func(adminAddr, _ net.Addr) {
+		o.Started = func(adminAddr, metricsAddr net.Addr) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
 			if adminAddr != nil {
-				s.mu.Lock()
 				s.admins[name] = adminAddr.String()
-				s.mu.Unlock()
+			}
+			if metricsAddr != nil {
+				s.metrics[name] = metricsAddr.String()
 			}
 		}
 		return service.Run(rctx, r, o)
@@ -347,14 +374,16 @@ func (s *Stack) StartIndexer(ctx context.Context) error {
 		return err
 	}
 	return s.start(ctx, "indexer", func() (service.Runner, service.Options, error) {
-		sink, err := indexer.NewSink(ctx, c)
+		out, err := indexer.NewSink(ctx, c, indexer.WithSetupLog(s.logger("indexer")))
 		if err != nil {
 			return nil, service.Options{}, err
 		}
+		sink := indexer.Measure(out)
 		ix, err := indexer.New(c, "stack", sink, s.logger("indexer"))
 		if err != nil {
 			return nil, service.Options{}, err
 		}
+		sink.Attach(ix.Telemetry())
 		return closingRunner{ix, sink}, service.Options{Name: "indexer", Version: indexer.Version, Admin: c.Admin,
 			Register: func(g *grpc.Server) { ix.RegisterAdmin(g) }}, nil
 	})

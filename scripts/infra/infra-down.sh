@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stop the Kafka broker and the search node started by kafka-up.sh /
-# search-up.sh (TERM, wait up to 30 s, then KILL) and remove their run
+# Stop whatever kafka-up.sh, search-up.sh, kafka-cluster.sh and es8.sh
+# started (TERM, wait up to 30 s, then KILL), and remove their run
 # directories. Only processes recorded in our pid files whose command line
 # carries our marker are signalled. Idempotent: safe to run at any time.
 set -euo pipefail
@@ -16,6 +16,13 @@ for svc in kafka search; do
   rm -rf "$rundir"
   exec 9>&-
 done
+# The three-broker cluster and Elasticsearch 8, if a test left them running.
+if [[ -d "$SLUICE_RUN/kafka-cluster" ]]; then
+  bash "$INFRA_DIR/kafka-cluster.sh" down >/dev/null
+fi
+if [[ -d "$SLUICE_RUN/es8" ]]; then
+  bash "$INFRA_DIR/es8.sh" down >/dev/null
+fi
 # Drop the run root too once nothing but our lock files is left in it.
 if [[ -d "$SLUICE_RUN" ]] && [[ -z "$(find "$SLUICE_RUN" -mindepth 1 -maxdepth 1 ! -name '.*.lock' -print -quit)" ]]; then
   rm -rf "$SLUICE_RUN"

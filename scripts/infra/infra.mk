@@ -5,7 +5,7 @@
 
 SLUICE_INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: kafka-up search-up infra-up infra-down
+.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down
 
 kafka-up: ## Start a single-node KRaft Kafka 4.x on 127.0.0.1:19092 (SLUICE_KAFKA_PORT).
 	@bash $(SLUICE_INFRA_DIR)/kafka-up.sh
@@ -17,3 +17,18 @@ infra-up: kafka-up search-up ## Start both.
 
 infra-down: ## Stop the local Kafka and search engine and remove their run dirs.
 	@bash $(SLUICE_INFRA_DIR)/infra-down.sh
+
+k8s-up: ## Build kube-apiserver + kubectl (once, cached) and install etcd-server: envtest's KUBEBUILDER_ASSETS.
+	@bash $(SLUICE_INFRA_DIR)/k8s-up.sh
+
+kafka-cluster-up: ## Start a three-broker KRaft Kafka (PLAINTEXT 2909N, SASL_SSL 2919N; RF 3, min.insync.replicas=2).
+	@bash $(SLUICE_INFRA_DIR)/kafka-cluster.sh up
+
+kafka-cluster-down: ## Stop the three-broker Kafka cluster and remove its data.
+	@bash $(SLUICE_INFRA_DIR)/kafka-cluster.sh down
+
+es8-up: ## Start Elasticsearch 8 (integ-test zip, security on: user sluice) on http://127.0.0.1:19201.
+	@bash $(SLUICE_INFRA_DIR)/es8.sh up
+
+es8-down: ## Stop Elasticsearch 8 and remove its data.
+	@bash $(SLUICE_INFRA_DIR)/es8.sh down

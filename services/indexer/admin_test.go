@@ -112,8 +112,11 @@ func TestAdminDeadLetters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if resp.Replayed != 3 {
-			t.Fatalf("replayed %d, want the 3 indexer letters", resp.Replayed)
+		if resp.Replayed != 4 {
+			t.Fatalf("replayed %d, want the 3 indexer letters and the parser one", resp.Replayed)
+		}
+		if raw := e.kc.ReadAll(rawTopic, 1, 5*time.Second); len(raw) != 1 || string(raw[0].Value) != "raw protobuf" || len(raw[0].Headers) != 0 {
+			t.Fatalf("parser letter replayed to %s as %v, want its raw value without dead-letter headers", rawTopic, raw)
 		}
 		got := e.kc.ReadAll(parsedTopic, 3, 5*time.Second)
 		if len(got) != 3 {

@@ -22,6 +22,7 @@ import (
 )
 
 const (
+	rawTopic    = "logs.raw"
 	parsedTopic = "logs.parsed"
 	dlqTopic    = "logs.dlq"
 	testIndex   = "logs-2026.02.14"
@@ -40,7 +41,7 @@ type env struct {
 // flight, 5-100ms backoff.
 func newEnv(tb testing.TB, opts ...bulktest.Option) *env {
 	tb.Helper()
-	kc := kafkatest.New(tb, 4, parsedTopic, dlqTopic)
+	kc := kafkatest.New(tb, 4, rawTopic, parsedTopic, dlqTopic)
 	es := bulktest.New(tb, opts...)
 	cfg := config.NewDefault()
 	cfg.Kafka.Brokers = kc.Brokers()
@@ -265,8 +266,4 @@ func produceOne(tb testing.TB, cl *kgo.Client, id string, value []byte) {
 func libDuration(d time.Duration) libcfg.Duration { return libcfg.Duration(d) }
 
 // ownedCount returns the partitions the indexer holds.
-func (ix *Indexer) ownedCount() int {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	return len(ix.owned)
-}
+func (ix *Indexer) ownedCount() int { return ix.Assigned() }

@@ -2,6 +2,11 @@
 // parsed topic that writes documents to Elasticsearch or OpenSearch with the
 // bulk API.
 //
+// The indexer is a handler on libs/stage, which owns the consumer, the
+// commits, rebalances, static membership, the dead-letter path and the
+// admin controls (see its package doc for the contract). What is the
+// indexer's own: delivering a batch to the sink.
+//
 // Documents arrive as their final JSON _source with _id and index in record
 // headers, so a bulk body is built by concatenation, never by re-encoding.
 // Every document is written with op_type=create and its deterministic _id: a
@@ -10,23 +15,19 @@
 // name depends only on the record, so a replay lands where the first write
 // did.
 //
-// The loop works in rounds: collect up to MaxDocs×Concurrency records and
-// MaxBytes×Concurrency bytes (or what arrived within FlushInterval), deliver
-// them as bulk requests of at most MaxDocs and MaxBytes, up to Concurrency
-// in flight under an adaptive limit (bulk.Limiter: halved on 429s and slow
-// answers), and mark the round's offsets only when every record in it was
-// accepted (created or already there) or acknowledged by the dead-letter
-// topic. A record whose retryable failures exceed MaxRetries is
-// dead-lettered with the reason; a request failed as a whole (the engine
-// down or overloaded) is retried with backoff for as long as it takes.
-//
-// Backpressure: the loop does not fetch while a round is being delivered,
-// so a slow or failing engine leaves the backlog in Kafka. Records fetched
-// beyond the round's byte budget wait in a carry-over for the next round,
-// so the documents held by the indexer never exceed MaxBytes×Concurrency
-// (plus one record). The Kafka client's fetch buffer comes on top: one
-// fetch response per broker of at most a quarter of that budget (min
-// 256 KiB), counted as the brokers send them, compressed.
+// A batch (a round) is up to MaxDocs×Concurrency records and
+// MaxBytes×Concurrency bytes, or what arrived within FlushInterval. It is
+// delivered as bulk requests of at most MaxDocs and MaxBytes, up to
+// Concurrency in flight under an adaptive limit (bulk.Limiter: halved on
+// 429s and slow answers), and its offsets are committed only when every
+// record in it was accepted (created or already there) or dead-lettered.
+// Failures are classed once: a document the engine refuses for good
+// (mapping conflict, malformed) is permanent and dead-lettered with the
+// status and reason; a 429, a 5xx or a request failed as a whole is
+// retryable and sent again, with the stage's backoff, until it is accepted
+// — elasticsearch.max_retries and max_retry_age, both off by default, may
+// bound that. Meanwhile nothing new is fetched: the backlog waits in Kafka
+// and the documents held stay within the round's byte budget.
 package indexer
 
 import (
@@ -34,19 +35,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluice-io/sluice/libs/admin"
 	"github.com/sluice-io/sluice/libs/kafka"
 	"github.com/sluice-io/sluice/libs/record"
-	"github.com/sluice-io/sluice/libs/service"
+	"github.com/sluice-io/sluice/libs/stage"
 	"github.com/sluice-io/sluice/libs/telemetry"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 	"github.com/sluice-io/sluice/services/indexer/config"
@@ -71,43 +68,28 @@ type concurrencyReporter interface {
 	Concurrency() (limit, inFlight int)
 }
 
-// Indexer is one indexer replica.
+// Indexer is one indexer replica. The embedded runtime answers the admin
+// API's State, Pause, Resume and ConfigDigest; Stats adds the indexer's
+// own figures.
 type Indexer struct {
+	*stage.Runtime
+
 	cfg    config.Config
-	digest string
 	log    *slog.Logger
 	tel    *telemetry.Telemetry
-	gate   admin.Gate
 	sink   Sink
 	router *indexname.Router
+	retry  stage.Policy
+	// clientOpts connect the admin API's dead-letter readers.
+	clientOpts []kgo.Opt
 
-	consumer *kgo.Client
 	// accounts counts indexed and dead-lettered lines per container.
 	accounts *telemetry.Accounts
-	// lagClient publishes the consumer to GetStats, which runs on admin
-	// goroutines while Run owns the consumer.
-	lagClient atomic.Pointer[kgo.Client]
-	producer  *kgo.Client
-	draining  atomic.Bool
 
-	// roundBytes bounds the document bytes of one round.
-	roundBytes int64
-
-	// mu guards owned and carry, which the rebalance callbacks change
-	// from the client's goroutine.
-	mu    sync.Mutex
-	owned map[topicPartition]bool
-	carry []*kgo.Record
-
-	consumed, indexed, exists, deadLetters, retries, rounds     *telemetry.Counter
+	consumed, indexed, exists, retries, rounds                  *telemetry.Counter
 	bulkRequests, requestFailures, itemRetries, overloaded      *telemetry.Counter
-	inFlight, inFlightPeak, inFlightLimit, carried              *telemetry.Gauge
+	inFlightPeak, inFlightLimit                                 *telemetry.Gauge
 	concLimit, concInFlight, backoffMillis, pendingRetry, maxIn *telemetry.Gauge
-}
-
-type topicPartition struct {
-	topic     string
-	partition int32
 }
 
 // New builds an indexer writing to sink.
@@ -124,305 +106,85 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 		return nil, err
 	}
 	accounts := tel.Accounts("container", 5000)
-	ix := &Indexer{cfg: cfg, digest: digest, log: log, tel: tel, sink: sink, router: router, owned: map[topicPartition]bool{}, accounts: accounts}
-	ix.roundBytes = int64(cfg.Batch.MaxBytes) * int64(cfg.Batch.Concurrency)
+	ix := &Indexer{cfg: cfg, log: log, tel: tel, sink: sink, router: router, accounts: accounts}
+	ix.retry = stage.Policy{Min: cfg.Elasticsearch.BackoffMin.D(), Max: cfg.Elasticsearch.BackoffMax.D(), MaxAge: cfg.Elasticsearch.MaxRetryAge.D()}
+	roundBytes := int64(cfg.Batch.MaxBytes) * int64(cfg.Batch.Concurrency)
 	ix.consumed = tel.Counter("records_consumed", "Parsed records consumed.")
 	ix.indexed = tel.Counter("documents_indexed", "Documents the search engine created.")
 	ix.exists = tel.Counter("documents_already_indexed", "Documents answered 409: indexed before (a replay).")
-	ix.deadLetters = tel.Counter("dead_letters", "Documents sent to the dead-letter topic.")
 	ix.retries = tel.Counter("batch_retries", "Rounds retried because some documents were not yet accepted.")
 	ix.rounds = tel.Counter("bulk_rounds", "Rounds of bulk requests sent.")
 	ix.bulkRequests = tel.Counter("bulk_requests", "Bulk requests sent.")
 	ix.requestFailures = tel.Counter("bulk_request_failures", "Bulk requests that failed as a whole (retried without counting against max_retries).")
 	ix.itemRetries = tel.Counter("documents_retried", "Documents refused for a retryable reason (429, 5xx, es_rejected_execution_exception) and sent again.")
 	ix.overloaded = tel.Counter("bulk_overloaded", "Bulk requests answered 429, as a whole or for some items.")
-	ix.inFlight = tel.Gauge("in_flight_bytes", "Bytes of documents fetched and not yet committed.")
 	ix.inFlightPeak = tel.Gauge("in_flight_bytes_peak", "Largest in_flight_bytes since start.")
 	ix.inFlightLimit = tel.Gauge("in_flight_bytes_limit", "Bound on in_flight_bytes: batch.max_bytes × batch.concurrency.")
-	ix.carried = tel.Gauge("carried_bytes", "Bytes fetched past the round's budget, waiting for the next round.")
 	ix.concLimit = tel.Gauge("bulk_concurrency_limit", "Adaptive limit on bulk requests in flight.")
 	ix.concInFlight = tel.Gauge("bulk_requests_in_flight", "Bulk requests in flight.")
 	ix.maxIn = tel.Gauge("bulk_requests_in_flight_peak", "Most bulk requests in flight at once since start.")
 	ix.backoffMillis = tel.Gauge("retry_backoff_ms", "Current wait before the next retry round, 0 when not retrying.")
 	ix.pendingRetry = tel.Gauge("documents_pending_retry", "Documents waiting for a retry round.")
-	ix.inFlightLimit.Set(ix.roundBytes)
+	ix.inFlightLimit.Set(roundBytes)
 	ix.concLimit.Set(int64(cfg.Batch.Concurrency))
+
+	base, err := kafka.ClientOpts(cfg.Kafka.Kafka)
+	if err != nil {
+		return nil, err
+	}
+	ix.clientOpts = base
+	// The client's fetch buffer comes on top of the round: one response of
+	// at most fetchMax bytes (counted compressed) per broker. Limiting the
+	// fetches in flight instead (MaxConcurrentFetches) would let long polls
+	// to idle brokers hold the slots while another broker has data.
+	fetchMax := int32(min(max(roundBytes/4, 256<<10), 64<<20))
+	ix.Runtime, err = stage.New(stage.Config{
+		Stage:           record.StageIndexer,
+		Group:           cfg.Kafka.Group,
+		Topics:          []string{cfg.Kafka.Topic},
+		DeadLetterTopic: cfg.Kafka.DLQTopic,
+		ClientOpts:      append(append([]kgo.Opt{}, base...), tel.KafkaOpts()...),
+		ConsumerOpts: []kgo.Opt{
+			kgo.WithLogger(kafka.Logger(log)),
+			kgo.FetchMaxBytes(fetchMax),
+			kgo.FetchMaxPartitionBytes(min(fetchMax, 1<<20)),
+		},
+		ProducerOpts:    []kgo.Opt{kgo.MaxBufferedBytes(64 << 20)},
+		InstanceID:      cfg.Kafka.InstanceID,
+		MaxBatchRecords: cfg.Batch.MaxDocs * cfg.Batch.Concurrency,
+		MaxBatchBytes:   roundBytes,
+		Linger:          cfg.Batch.FlushInterval.D(),
+		Retry:           ix.retry,
+		Log:             log,
+		Telemetry:       tel,
+		Digest:          digest,
+	}, stage.HandlerFunc(ix.deliver))
+	if err != nil {
+		return nil, err
+	}
 	return ix, nil
 }
 
 // Telemetry returns the indexer's metrics.
 func (ix *Indexer) Telemetry() *telemetry.Telemetry { return ix.tel }
 
-// Run consumes until ctx ends, then finishes the round in hand, commits and
-// leaves the group. A ctx cancelled with cause service.ErrAbort stops at
-// once, as a crash would: the round in hand is neither finished nor marked.
-func (ix *Indexer) Run(ctx context.Context) error {
-	cfg := ix.cfg
-	base, err := kafka.ClientOpts(cfg.Kafka.Kafka)
-	if err != nil {
-		return err
-	}
-	base = append(base, ix.tel.KafkaOpts()...)
-	ix.producer, err = kgo.NewClient(append(base, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedBytes(64<<20))...)
-	if err != nil {
-		return fmt.Errorf("kafka producer: %w", err)
-	}
-	defer ix.producer.Close()
-	// The client's fetch buffer comes on top of the round: one response of
-	// at most fetchMax bytes (counted compressed) per broker. Limiting the
-	// fetches in flight instead (MaxConcurrentFetches) would let long polls
-	// to idle brokers hold the slots while another broker has data.
-	fetchMax := int32(min(max(ix.roundBytes/4, 256<<10), 64<<20))
-	ix.consumer, err = kgo.NewClient(append(base,
-		kgo.WithLogger(kgoLogger{ix.log}),
-		kgo.ConsumerGroup(cfg.Kafka.Group),
-		kgo.ConsumeTopics(cfg.Kafka.Topic),
-		kgo.Balancers(kgo.CooperativeStickyBalancer()),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(time.Second),
-		kgo.BlockRebalanceOnPoll(),
-		kgo.FetchMaxBytes(fetchMax),
-		kgo.FetchMaxPartitionBytes(min(fetchMax, 1<<20)),
-		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ix.assign(m, true) }),
-		kgo.OnPartitionsRevoked(func(ctx context.Context, cl *kgo.Client, m map[string][]int32) {
-			ix.assign(m, false)
-			if err := cl.CommitMarkedOffsets(ctx); err != nil {
-				ix.log.Warn("commit on revoke failed", "err", err)
-			}
-		}),
-		// Lost partitions may already be someone else's: drop what was
-		// fetched for them, commit nothing.
-		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) { ix.assign(m, false) }),
-	)...)
-	if err != nil {
-		return fmt.Errorf("kafka consumer: %w", err)
-	}
-	defer ix.consumer.Close()
-	ix.lagClient.Store(ix.consumer)
-	defer ix.lagClient.Store(nil)
-
-	runErr := ix.loop(ctx)
-	ix.draining.Store(true)
-	if service.Aborted(ctx) {
-		ix.consumer.CloseAllowingRebalance()
-		return runErr
-	}
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := ix.consumer.CommitMarkedOffsets(cctx); err != nil {
-		ix.log.Warn("final commit failed; documents since the last commit will be sent again (as 409s)", "err", err)
-	}
-	ix.consumer.CloseAllowingRebalance()
-	return runErr
-}
-
-// assign records partitions gained or given up; giving one up drops its
-// carried records, which its next owner fetches again.
-func (ix *Indexer) assign(m map[string][]int32, add bool) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	for t, ps := range m {
-		for _, p := range ps {
-			if add {
-				ix.owned[topicPartition{t, p}] = true
-			} else {
-				delete(ix.owned, topicPartition{t, p})
-			}
-		}
-	}
-	if add || len(ix.carry) == 0 {
-		return
-	}
-	kept := ix.carry[:0]
-	for _, r := range ix.carry {
-		if ix.owned[topicPartition{r.Topic, r.Partition}] {
-			kept = append(kept, r)
-		}
-	}
-	clear(ix.carry[len(kept):])
-	ix.carry = kept
-	ix.carried.Set(recordsBytes(kept))
-}
-
-func (ix *Indexer) loop(ctx context.Context) error {
-	limit := ix.cfg.Batch.MaxDocs * ix.cfg.Batch.Concurrency
-	for {
-		if err := ix.gate.Wait(ctx); err != nil {
-			return nil
-		}
-		recs, err := ix.collect(ctx, limit)
-		if err != nil {
-			ix.consumer.AllowRebalance()
-			return nil
-		}
-		if len(recs) == 0 {
-			ix.consumer.AllowRebalance()
-			continue
-		}
-		if err := ix.deliver(ctx, recs); err != nil {
-			ix.consumer.AllowRebalance()
-			if service.Aborted(ctx) {
-				return nil
-			}
-			return err
-		}
-		if service.Aborted(ctx) {
-			ix.consumer.AllowRebalance()
-			return nil
-		}
-		ix.mark(recs)
-		ix.inFlight.Set(0)
-		ix.consumer.AllowRebalance()
-	}
-}
-
-// mark marks the round's records for commit, except those of partitions
-// given up meanwhile: their next owner reads them again (409s), and an
-// offset committed for a partition this replica no longer owns could move
-// its owner's position.
-func (ix *Indexer) mark(recs []*kgo.Record) {
-	ix.mu.Lock()
-	ok := recs
-	for i, r := range recs {
-		if !ix.owned[topicPartition{r.Topic, r.Partition}] {
-			ok = make([]*kgo.Record, 0, len(recs))
-			ok = append(ok, recs[:i]...)
-			for _, r := range recs[i+1:] {
-				if ix.owned[topicPartition{r.Topic, r.Partition}] {
-					ok = append(ok, r)
-				}
-			}
-			break
-		}
-	}
-	ix.mu.Unlock()
-	ix.consumer.MarkCommitRecords(ok...)
-}
-
-func recordBytes(r *kgo.Record) int64 { return int64(len(r.Value) + len(r.Key)) }
-
-func recordsBytes(rs []*kgo.Record) int64 {
-	var n int64
-	for _, r := range rs {
-		n += recordBytes(r)
-	}
-	return n
-}
-
-// collect gathers a round: up to limit records and roundBytes bytes,
-// waiting at most FlushInterval after the first record for it to fill. It
-// starts with the records carried over from the last round and carries
-// over what a poll returned beyond the budget (keeping each partition's
-// order). It returns an error only when ctx ended before anything was
-// fetched.
-func (ix *Indexer) collect(ctx context.Context, limit int) ([]*kgo.Record, error) {
-	ix.mu.Lock()
-	var recs []*kgo.Record
-	for _, r := range ix.carry {
-		if ix.owned[topicPartition{r.Topic, r.Partition}] {
-			recs = append(recs, r)
-		}
-	}
-	ix.carry = nil
-	ix.mu.Unlock()
-	// The carry was within budget when it was fetched; the bound is
-	// enforced again here in case the configuration made it smaller.
-	var size int64
-	var over []*kgo.Record
-	for i, r := range recs {
-		if i > 0 && (i >= limit || size+recordBytes(r) > ix.roundBytes) {
-			over = recs[i:]
-			recs = recs[:i]
-			break
-		}
-		size += recordBytes(r)
-	}
-	// pollCtx ends FlushInterval after the round's first record.
-	pollCtx, endPoll := context.WithCancel(ctx)
-	defer endPoll()
-	var flush *time.Timer
-	startFlush := func() {
-		if flush == nil && len(recs) > 0 {
-			flush = time.AfterFunc(ix.cfg.Batch.FlushInterval.D(), endPoll)
-		}
-	}
-	defer func() {
-		if flush != nil {
-			flush.Stop()
-		}
-	}()
-	startFlush()
-	full := len(over) > 0
-	for !full && len(recs) < limit && size < ix.roundBytes {
-		pctx, endIdle := pollCtx, context.CancelFunc(func() {})
-		if len(recs) == 0 {
-			// A rebalance waits for a poll in progress to return (with
-			// BlockRebalanceOnPoll), and no records come during one: an
-			// idle poll must give up now and then to let it through.
-			pctx, endIdle = context.WithTimeout(pollCtx, ix.cfg.Batch.FlushInterval.D())
-		}
-		fetches := ix.consumer.PollRecords(pctx, limit-len(recs))
-		endIdle()
-		if fetches.IsClientClosed() {
-			break
-		}
-		fetches.EachError(func(t string, p int32, err error) {
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-				ix.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
-			}
-		})
-		fetches.EachRecord(func(r *kgo.Record) {
-			n := recordBytes(r)
-			// Once one record is carried, every later one is too, so no
-			// partition's records are delivered out of order.
-			if full || len(recs) >= limit || (len(recs) > 0 && size+n > ix.roundBytes) {
-				full = true
-				over = append(over, r)
-				return
-			}
-			recs = append(recs, r)
-			size += n
-		})
-		if pollCtx.Err() != nil || len(recs) == 0 {
-			break
-		}
-		startFlush()
-	}
-	if len(over) > 0 {
-		ix.mu.Lock()
-		ix.carry = append(over, ix.carry...)
-		ix.carried.Set(recordsBytes(ix.carry))
-		ix.mu.Unlock()
-	} else {
-		ix.carried.Set(0)
-	}
-	if len(recs) == 0 && ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	ix.inFlight.Set(size)
-	if size > ix.inFlightPeak.Load() {
-		ix.inFlightPeak.Set(size)
-	}
-	return recs, nil
-}
-
-// deliver writes recs until every one is accepted or dead-lettered. Whole
-// rounds are retried with backoff while the search engine refuses some
-// documents for a retryable reason; ctx ending stops the retries and returns
-// an error (the offsets stay uncommitted).
 // account counts one document for its container (the record key is
 // "<namespace>/<pod>/<container>").
 func (ix *Indexer) account(r *kgo.Record, f telemetry.Field) {
-	ns, rest, _ := strings.Cut(string(r.Key), "/")
-	pod, container, _ := strings.Cut(rest, "/")
+	ns, pod, container := record.SplitKey(r.Key)
 	ix.accounts.Add(ns, pod, container, f, 1)
 }
 
-func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
-	// One span per round, continuing the trace of a sampled line.
-	ctx, span := ix.tel.StartBatch(ctx, "index", recs)
-	defer span.End()
+// deliver writes a batch until every document is accepted or
+// dead-lettered. Documents refused for a retryable reason are sent again
+// after a backoff for as long as it takes (unless max_retries or
+// max_retry_age say otherwise); the service stopping ends the waiting with
+// an error, and the batch is not committed.
+func (ix *Indexer) deliver(ctx context.Context, b *stage.Batch) error {
+	recs := b.Records
+	if size := recordsBytes(recs); size > ix.inFlightPeak.Load() {
+		ix.inFlightPeak.Set(size)
+	}
 	docs := make([]bulk.Doc, len(recs))
 	for i, r := range recs {
 		docs[i] = ix.toDoc(r)
@@ -433,15 +195,16 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 		pending[i] = i
 	}
 	attempts := make([]int, len(recs))
-	backoff := ix.cfg.Elasticsearch.BackoffMin.D()
-	maxBackoff := ix.cfg.Elasticsearch.BackoffMax.D()
+	var refused []time.Time // first refusal of each document, when MaxAge is on
+	if ix.retry.MaxAge > 0 {
+		refused = make([]time.Time, len(recs))
+	}
 	for round := 1; ; round++ {
 		ix.rounds.Add(1)
 		results := ix.send(ctx, docs, pending)
-		if service.Aborted(ctx) {
-			return fmt.Errorf("aborted with %d documents in flight: %w", len(pending), context.Cause(ctx))
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("aborted with %d documents in flight: %w", len(pending), err)
 		}
-		var dlq []*kgo.Record
 		next := pending[:0:0]
 		var sample bulk.Result
 		for k, i := range pending {
@@ -453,31 +216,27 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 			case bulk.Exists:
 				ix.exists.Add(1)
 			case bulk.Permanent:
-				dlq = append(dlq, ix.deadLetter(recs[i], res))
-				ix.account(recs[i], telemetry.LinesDeadLettered)
+				ix.deadLetter(b, recs[i], res, stage.Permanent, "")
 			default:
 				// A whole request that failed says the search engine is
-				// down or overloaded, not that this document is bad: it is
-				// retried until it succeeds or the service stops, while
-				// Kafka holds the backlog. A document refused on its own
-				// counts against MaxRetries.
+				// down or overloaded, not that this document is bad: it
+				// never counts against the limits.
 				sample = res
 				if res.ErrorType != ErrorTypeRequest {
 					attempts[i]++
 					ix.itemRetries.Add(1)
+					if refused != nil && refused[i].IsZero() {
+						refused[i] = time.Now()
+					}
 				}
-				if max := ix.cfg.Elasticsearch.MaxRetries; max >= 0 && attempts[i] > max {
-					res.Reason = fmt.Sprintf("gave up after %d attempts: %s", attempts[i], res.Reason)
-					dlq = append(dlq, ix.deadLetter(recs[i], res))
-					ix.account(recs[i], telemetry.LinesDeadLettered)
-				} else {
+				switch max := ix.cfg.Elasticsearch.MaxRetries; {
+				case max >= 0 && attempts[i] > max:
+					ix.deadLetter(b, recs[i], res, stage.Retryable, fmt.Sprintf("%s: gave up after %d attempts", stage.ReasonExpired, attempts[i]))
+				case refused != nil && !refused[i].IsZero() && ix.retry.Expired(refused[i]):
+					ix.deadLetter(b, recs[i], res, stage.Retryable, fmt.Sprintf("%s: still refused after %v", stage.ReasonExpired, ix.retry.MaxAge))
+				default:
 					next = append(next, i)
 				}
-			}
-		}
-		if len(dlq) > 0 {
-			if err := ix.produceDLQ(ctx, dlq); err != nil {
-				return err
 			}
 		}
 		if len(next) == 0 {
@@ -487,34 +246,45 @@ func (ix *Indexer) deliver(ctx context.Context, recs []*kgo.Record) error {
 		}
 		pending = next
 		ix.retries.Add(1)
+		wait := ix.retry.Backoff(round, 0)
 		ix.pendingRetry.Set(int64(len(pending)))
-		ix.backoffMillis.Set(backoff.Milliseconds())
+		ix.backoffMillis.Set(wait.Milliseconds())
 		ix.log.Warn("search engine refused documents for now; retrying", "documents", len(pending), "round", round,
-			"backoff", backoff, "status", sample.Status, "type", sample.ErrorType, "reason", sample.Reason)
-		t := time.NewTimer(jitter(backoff))
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("stopping with %d documents not yet accepted: %w", len(pending), ctx.Err())
+			"backoff", wait, "status", sample.Status, "type", sample.ErrorType, "reason", sample.Reason)
+		if !stage.Sleep(b.Stopping(), wait) {
+			return fmt.Errorf("stopping with %d documents not yet accepted: %w", len(pending), context.Cause(b.Stopping()))
 		}
-		backoff = min(2*backoff, maxBackoff)
 	}
+}
+
+// deadLetter sends r to the dead-letter topic with the engine's answer.
+func (ix *Indexer) deadLetter(b *stage.Batch, r *kgo.Record, res bulk.Result, class stage.Class, prefix string) {
+	reason := res.Reason
+	if prefix != "" {
+		reason = prefix + ": " + reason
+	}
+	d := record.NewDeadLetter(record.StageIndexer, class.String(), reason, r)
+	d.Status, d.ErrorType = res.Status, res.ErrorType
+	b.DeadLetterWith(r, d)
+	ix.account(r, telemetry.LinesDeadLettered)
+}
+
+func recordsBytes(rs []*kgo.Record) int64 {
+	var n int64
+	for _, r := range rs {
+		n += int64(len(r.Value) + len(r.Key))
+	}
+	return n
 }
 
 // ErrorTypeRequest marks results of a bulk request that failed as a whole.
 const ErrorTypeRequest = sink.ErrorTypeRequest
 
-// jitter spreads retries of several indexers over [d/2, d).
-func jitter(d time.Duration) time.Duration {
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
 // send splits the pending documents into bulk requests of at most MaxDocs
 // documents and MaxBytes bytes and sends up to Concurrency of them at once
-// (fewer while the sink's adaptive limit is lower). Requests in flight are
-// finished even when ctx ends, so their outcome is known, unless ctx was
-// aborted.
+// (fewer while the sink's adaptive limit is lower). ctx ends only on an
+// abort: on a graceful stop, requests in flight are finished so their
+// outcome is known.
 func (ix *Indexer) send(ctx context.Context, docs []bulk.Doc, pending []int) []bulk.Result {
 	type chunk struct{ from, to int }
 	var chunks []chunk
@@ -529,14 +299,7 @@ func (ix *Indexer) send(ctx context.Context, docs []bulk.Doc, pending []int) []b
 	}
 	chunks = append(chunks, chunk{from, len(pending)})
 	results := make([]bulk.Result, len(pending))
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		if service.Aborted(ctx) {
-			cancel()
-		}
-	})
-	defer stop()
+	sctx := ctx
 	sem := make(chan struct{}, ix.cfg.Batch.Concurrency)
 	var wg sync.WaitGroup
 	for _, c := range chunks {
@@ -615,76 +378,16 @@ func (ix *Indexer) toDoc(r *kgo.Record) bulk.Doc {
 	return d
 }
 
-// maxReasonBytes bounds the reason header of a dead letter.
-const maxReasonBytes = 4 << 10
-
-func (ix *Indexer) deadLetter(r *kgo.Record, res bulk.Result) *kgo.Record {
-	ix.log.Warn("dead-lettering document", "partition", r.Partition, "offset", r.Offset,
-		"status", res.Status, "type", res.ErrorType, "reason", res.Reason)
-	reason := res.Reason
-	if len(reason) > maxReasonBytes {
-		reason = reason[:maxReasonBytes]
-	}
-	h := make([]kgo.RecordHeader, 0, len(r.Headers)+7)
-	for _, x := range r.Headers {
-		switch x.Key {
-		case record.HeaderStage, record.HeaderStatus, record.HeaderErrorType, record.HeaderReason,
-			record.HeaderTopic, record.HeaderPartition, record.HeaderOffset:
-			// A replayed dead letter that fails again says why this time.
-		default:
-			h = append(h, x)
-		}
-	}
-	h = append(h,
-		kgo.RecordHeader{Key: record.HeaderStage, Value: []byte("indexer")},
-		kgo.RecordHeader{Key: record.HeaderStatus, Value: []byte(strconv.Itoa(res.Status))},
-		kgo.RecordHeader{Key: record.HeaderErrorType, Value: []byte(res.ErrorType)},
-		kgo.RecordHeader{Key: record.HeaderReason, Value: []byte(reason)},
-		kgo.RecordHeader{Key: record.HeaderTopic, Value: []byte(r.Topic)},
-		kgo.RecordHeader{Key: record.HeaderPartition, Value: []byte(strconv.Itoa(int(r.Partition)))},
-		kgo.RecordHeader{Key: record.HeaderOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
-	)
-	return &kgo.Record{Topic: ix.cfg.Kafka.DLQTopic, Key: r.Key, Value: r.Value, Headers: h}
-}
-
-func (ix *Indexer) produceDLQ(ctx context.Context, recs []*kgo.Record) error {
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	if err := ix.producer.ProduceSync(pctx, recs...).FirstErr(); err != nil {
-		return fmt.Errorf("producing to the dead-letter topic: %w", err)
-	}
-	ix.deadLetters.Add(int64(len(recs)))
-	return nil
-}
-
-// State implements admin.Service.
-func (ix *Indexer) State() string {
-	switch {
-	case ix.draining.Load():
-		return "draining"
-	case ix.gate.Paused():
-		return "paused"
-	}
-	return "running"
-}
-
-// Stats implements admin.Service. Besides the counters it reports the
-// adaptive concurrency (bulk_concurrency_limit, bulk_requests_in_flight)
-// and the backoff state (retry_backoff_ms, documents_pending_retry).
+// Stats implements admin.Service. Besides the counters and lag it reports
+// the bytes in flight, the adaptive concurrency (bulk_concurrency_limit,
+// bulk_requests_in_flight) and the backoff state (retry_backoff_ms,
+// documents_pending_retry).
 func (ix *Indexer) Stats(ctx context.Context) *adminv1.GetStatsResponse {
 	ix.refreshConcurrency()
-	return &adminv1.GetStatsResponse{Counters: ix.tel.Snapshot(), InFlightBytes: ix.inFlight.Load() + ix.carried.Load(),
-		Lag: kafka.GroupLag(ctx, ix.lagClient.Load(), ix.cfg.Kafka.Group)}
+	resp := ix.Runtime.Stats(ctx)
+	resp.InFlightBytes = ix.InFlightBytes()
+	return resp
 }
-
-// Pause implements admin.Service.
-func (ix *Indexer) Pause() { ix.gate.Pause() }
-
-// Resume implements admin.Service.
-func (ix *Indexer) Resume() { ix.gate.Resume() }
-
-// ConfigDigest implements admin.Service.
-func (ix *Indexer) ConfigDigest() string { return ix.digest }
 
 // Reload implements admin.Service. The indexer's settings all shape its
 // connections, so a change needs a restart; Reload validates and says so.

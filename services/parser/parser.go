@@ -2,23 +2,20 @@
 // topic that turns each line into a ready-to-index JSON document with the
 // rule engine and republishes it to the parsed topic.
 //
-// Delivery (at-least-once, the default): a fetched batch is split by
-// partition over the workers — one partition is always handled by one
-// worker, in offset order, so per-container order survives — parsed and
-// produced; only when the producer has every record of the batch
-// acknowledged are the input offsets marked, and only marked offsets are
-// committed. A crash replays at most the unacknowledged batch; the replayed
-// documents carry the same _id and are rejected as conflicts by the
-// indexer's create, so the search engine never holds a duplicate.
+// The parser is a handler on libs/stage, which owns the consumer, the
+// producer, the commits, rebalances, static membership, the dead-letter
+// path and the admin controls (see its package doc for the contract).
+// What is the parser's own: a batch is split by partition over the
+// workers — one partition is always handled by one worker, in offset
+// order, so per-container order survives — and each record becomes a
+// document or, when it cannot be parsed (not a RawRecord, a processor
+// panic, over its time budget), a dead letter of class permanent; the
+// partition moves on either way. A document over the parsed topic's
+// max.message.bytes is dead-lettered by the runtime with reason too_large.
 //
 // With kafka.transactional the batch's documents and its input offsets are
 // committed in one Kafka transaction instead (exactly-once for consumers
 // reading read_committed).
-//
-// Backpressure: the next batch is polled only when the previous one is
-// acknowledged, so a slow or unavailable Kafka stops intake; franz-go keeps
-// at most one fetch response per broker buffered meanwhile, and Produce
-// blocks once kafka.max_buffered_bytes of documents are unacknowledged.
 //
 // Rule reloads (admin ReloadConfig or the watched config file) swap the
 // compiled engine atomically; a batch is parsed entirely with the engine it
@@ -28,27 +25,21 @@ package parser
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluice-io/sluice/libs/admin"
 	"github.com/sluice-io/sluice/libs/kafka"
 	"github.com/sluice-io/sluice/libs/record"
-	"github.com/sluice-io/sluice/libs/service"
+	"github.com/sluice-io/sluice/libs/stage"
 	"github.com/sluice-io/sluice/libs/telemetry"
-	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 	"github.com/sluice-io/sluice/services/parser/config"
 	"github.com/sluice-io/sluice/services/parser/internal/document"
@@ -58,11 +49,13 @@ import (
 // Version is set at build time.
 var Version = "dev"
 
-// Parser is one parser replica.
+// Parser is one parser replica. The embedded runtime answers the admin
+// API's State, Stats, Pause, Resume and ConfigDigest.
 type Parser struct {
+	*stage.Runtime
+
 	log    *slog.Logger
 	tel    *telemetry.Telemetry
-	gate   admin.Gate
 	engine atomic.Pointer[rules.Engine]
 	tap    tapHub
 
@@ -76,17 +69,11 @@ type Parser struct {
 	configFile    string
 	watchInterval time.Duration
 
-	consumer *kgo.Client
-	// lagClient is the consumer, published for GetStats' lag queries
-	// (Stats runs on admin goroutines while Run owns consumer).
-	lagClient atomic.Pointer[kgo.Client]
-	producer  *kgo.Client
-	draining  atomic.Bool
-	budget    atomic.Int64 // nanoseconds
-	workers   []*worker
+	budget  atomic.Int64 // nanoseconds
+	workers []*worker
 
-	recordsIn, docsOut, failures, deadLetters, bytesIn, produceErrors *telemetry.Counter
-	reloads, reloadFailures, tapDropped, txnAborts                    *telemetry.Counter
+	recordsIn, docsOut, failures, bytesIn *telemetry.Counter
+	reloads, reloadFailures, tapDropped   *telemetry.Counter
 }
 
 // Option configures a Parser.
@@ -132,18 +119,46 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*P
 	p.bytesIn = tel.Counter("bytes_consumed", "Bytes of raw record values consumed.")
 	p.docsOut = tel.Counter("documents_produced", "Documents produced and acknowledged.")
 	p.failures = tel.Counter("parse_failures", "Records that could not be parsed and went to the dead-letter topic.")
-	p.deadLetters = tel.Counter("dead_letters", "Records sent to the dead-letter topic.")
-	p.produceErrors = tel.Counter("produce_errors", "Produce failures (the batch is retried from Kafka).")
 	p.reloads = tel.Counter("config_reloads", "Rule sets reloaded.")
 	p.reloadFailures = tel.Counter("config_reload_failures", "Reloads refused because the new configuration is invalid.")
 	p.tapDropped = tel.Counter("tap_dropped", "Tap samples dropped because a tap client was slow.")
-	p.txnAborts = tel.Counter("transactions_aborted", "Transactions aborted (the batch is consumed again).")
 	n := cfg.Kafka.Workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
 	for i := 0; i < n; i++ {
 		p.workers = append(p.workers, &worker{p: p, buf: make([]byte, 0, 4096)})
+	}
+	k := cfg.Kafka
+	base, err := kafka.ClientOpts(k.Kafka)
+	if err != nil {
+		return nil, err
+	}
+	p.Runtime, err = stage.New(stage.Config{
+		Stage:           record.StageParser,
+		Group:           k.Group,
+		Topics:          []string{k.InputTopic},
+		DeadLetterTopic: k.DLQTopic,
+		OutputTopic:     k.OutputTopic,
+		ClientOpts:      append(base, tel.KafkaOpts()...),
+		ConsumerOpts:    []kgo.Opt{kgo.FetchMaxBytes(16 << 20)},
+		ProducerOpts: []kgo.Opt{
+			kgo.ProducerBatchCompression(kafka.Compression(k.Compression)),
+			kgo.MaxBufferedBytes(int(k.MaxBufferedBytes)),
+			kgo.ProducerLinger(5 * time.Millisecond),
+		},
+		InstanceID:         k.InstanceID,
+		MaxBatchRecords:    k.MaxPollRecords,
+		Transactional:      k.Transactional,
+		TransactionalID:    k.TransactionalID,
+		TransactionTimeout: time.Duration(k.TransactionTimeout),
+		Acked:              func(*kgo.Record) { p.docsOut.Add(1) },
+		Log:                log,
+		Telemetry:          tel,
+		Digest:             digest,
+	}, stage.HandlerFunc(p.handle))
+	if err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -164,204 +179,45 @@ func (p *Parser) kafkaConfig() config.Kafka {
 	return p.cfg.Kafka
 }
 
-func (p *Parser) producerOpts(k config.Kafka) []kgo.Opt {
-	return []kgo.Opt{
-		kgo.ProducerBatchCompression(kafka.Compression(k.Compression)),
-		kgo.MaxBufferedBytes(int(k.MaxBufferedBytes)),
-		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(5 * time.Millisecond),
-	}
-}
-
-func (p *Parser) consumerOpts(k config.Kafka) []kgo.Opt {
-	return []kgo.Opt{
-		kgo.ConsumerGroup(k.Group),
-		kgo.ConsumeTopics(k.InputTopic),
-		kgo.Balancers(kgo.CooperativeStickyBalancer()),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchMaxBytes(16 << 20),
-	}
-}
-
-// Run consumes until ctx ends, then drains: the batch in hand is produced,
-// its offsets committed, and the group left. It returns nil on a clean stop.
-// A ctx cancelled with cause service.ErrAbort stops at once, as a crash
-// would: the batch in hand is neither finished nor committed.
+// Run consumes until ctx ends, then drains (see stage.Runtime.Run), and
+// watches the configuration file meanwhile when WithConfigFile asked for it.
 func (p *Parser) Run(ctx context.Context) error {
 	if p.configFile != "" && p.watchInterval > 0 {
 		wctx, stop := context.WithCancel(ctx)
 		defer stop()
 		go p.watchConfig(wctx)
 	}
-	k := p.kafkaConfig()
-	if k.Transactional {
-		return p.runTransactional(ctx, k)
-	}
-	base, err := kafka.ClientOpts(k.Kafka)
-	if err != nil {
-		return err
-	}
-	base = append(base, p.tel.KafkaOpts()...)
-	p.producer, err = kgo.NewClient(append(base, p.producerOpts(k)...)...)
-	if err != nil {
-		return fmt.Errorf("kafka producer: %w", err)
-	}
-	defer p.producer.Close()
-	p.consumer, err = kgo.NewClient(append(append(base, p.consumerOpts(k)...),
-		kgo.AutoCommitMarks(),
-		kgo.AutoCommitInterval(time.Second),
-		kgo.BlockRebalanceOnPoll(),
-		kgo.OnPartitionsRevoked(p.commitOnRevoke),
-	)...)
-	if err != nil {
-		return fmt.Errorf("kafka consumer: %w", err)
-	}
-	defer p.consumer.Close()
-	p.lagClient.Store(p.consumer)
-	defer p.lagClient.Store(nil)
-
-	runErr := p.loop(ctx, k)
-	p.draining.Store(true)
-	if service.Aborted(ctx) {
-		// No final commit: what was committed before stays, the rest is
-		// consumed again by whoever takes the partitions over.
-		p.consumer.CloseAllowingRebalance()
-		return runErr
-	}
-	// Drain: commit what was acknowledged, then leave the group.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := p.consumer.CommitMarkedOffsets(cctx); err != nil {
-		p.log.Warn("final commit failed; records since the last commit will be parsed again", "err", err)
-	}
-	p.consumer.CloseAllowingRebalance()
-	return runErr
+	return p.Runtime.Run(ctx)
 }
 
-func (p *Parser) commitOnRevoke(ctx context.Context, cl *kgo.Client, _ map[string][]int32) {
-	if err := cl.CommitMarkedOffsets(ctx); err != nil {
-		p.log.Warn("commit on revoke failed", "err", err)
-	}
-}
-
-// abortContext returns a context that ignores ctx's cancellation unless its
-// cause is service.ErrAbort: a batch in hand is finished on a graceful stop
-// and dropped on an abort.
-func abortContext(ctx context.Context) (context.Context, func()) {
-	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	stop := context.AfterFunc(ctx, func() {
-		if service.Aborted(ctx) {
-			cancel()
-		}
-	})
-	return pctx, func() { stop(); cancel() }
-}
-
-func (p *Parser) loop(ctx context.Context, k config.Kafka) error {
-	for {
-		if err := p.gate.Wait(ctx); err != nil {
-			return nil
-		}
-		fetches := p.consumer.PollRecords(ctx, k.MaxPollRecords)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			p.consumer.AllowRebalance()
-			return nil
-		}
-		fetches.EachError(func(t string, part int32, err error) {
-			p.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
-		})
-		if fetches.NumRecords() == 0 {
-			p.consumer.AllowRebalance()
-			continue
-		}
-		err := p.process(ctx, k, fetches, p.producer.Produce)
-		if err != nil || service.Aborted(ctx) {
-			p.consumer.AllowRebalance()
-			if service.Aborted(ctx) {
-				return nil
-			}
-			return err
-		}
-		p.consumer.MarkCommitRecords(fetches.Records()...)
-		p.consumer.AllowRebalance()
-	}
-}
-
-type produceFunc func(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
-
-// process parses and produces one batch and returns when every output
-// record is acknowledged. It keeps going after ctx ends (the batch in hand
-// is finished so its offsets can be committed) unless ctx was aborted.
-func (p *Parser) process(ctx context.Context, k config.Kafka, fetches kgo.Fetches, produce produceFunc) error {
-	pctx, cancel := abortContext(ctx)
-	defer cancel()
-	// One span per batch, continuing the trace of a sampled input line.
-	pctx, span := p.tel.StartBatch(pctx, "parse", fetches.Records())
-	defer span.End()
-	var failed atomic.Pointer[error]
-	promise := func(r *kgo.Record, err error) {
-		if err != nil {
-			p.produceErrors.Add(1)
-			failed.CompareAndSwap(nil, &err)
-			return
-		}
-		if r.Topic == k.DLQTopic {
-			p.deadLetters.Add(1)
-		} else {
-			p.docsOut.Add(1)
-		}
-	}
-	p.parseBatch(pctx, k, fetches, func(r *kgo.Record) { produce(pctx, r, promise) })
-	if pctx.Err() != nil {
-		return pctx.Err()
-	}
-	fctx, fcancel := context.WithTimeout(pctx, 2*time.Minute)
-	defer fcancel()
-	var flush func(context.Context) error
-	if p.producer != nil {
-		flush = p.producer.Flush
-	}
-	if flush != nil {
-		if err := flush(fctx); err != nil {
-			return fmt.Errorf("flushing parsed records: %w", err)
-		}
-	}
-	if e := failed.Load(); e != nil {
-		return fmt.Errorf("producing parsed records: %w", *e)
-	}
-	return nil
-}
-
-// parseBatch parses every record of fetches and hands each output record to
-// emit, in offset order per input partition. Partitions are spread over the
-// workers; emit is called concurrently from several workers.
-func (p *Parser) parseBatch(ctx context.Context, k config.Kafka, fetches kgo.Fetches, emit func(*kgo.Record)) {
+// handle parses every record of b and hands each output to b, in offset
+// order per input partition. Partitions are spread over the workers, which
+// run concurrently.
+func (p *Parser) handle(ctx context.Context, b *stage.Batch) error {
 	engine := p.engine.Load()
+	k := p.kafkaConfig()
 	n := len(p.workers)
-	shards := make([][]kgo.FetchTopicPartition, n)
+	shards := make([][]stage.Partition, n)
 	used := 0
-	fetches.EachPartition(func(ftp kgo.FetchTopicPartition) {
-		if len(ftp.Records) == 0 {
-			return
-		}
-		i := int(ftp.Partition) % n
+	for _, part := range b.Partitions() {
+		i := int(part.Partition) % n
 		if len(shards[i]) == 0 {
 			used++
 		}
-		shards[i] = append(shards[i], ftp)
-	})
-	run := func(w *worker, parts []kgo.FetchTopicPartition) {
-		for _, ftp := range parts {
+		shards[i] = append(shards[i], part)
+	}
+	run := func(w *worker, parts []stage.Partition) {
+		for _, part := range parts {
 			// The input counters are added once per partition rather than
 			// once per record: the workers share them.
 			var n, bytes int64
-			for _, in := range ftp.Records {
+			for _, in := range part.Records {
 				if ctx.Err() != nil {
 					break
 				}
 				n++
 				bytes += int64(len(in.Value))
-				emit(w.handle(engine, k, in))
+				w.handle(b, engine, k, in)
 			}
 			p.recordsIn.Add(n)
 			p.bytesIn.Add(bytes)
@@ -373,7 +229,7 @@ func (p *Parser) parseBatch(ctx context.Context, k config.Kafka, fetches kgo.Fet
 				run(p.workers[i], parts)
 			}
 		}
-		return
+		return ctx.Err()
 	}
 	var wg sync.WaitGroup
 	for i, parts := range shards {
@@ -381,12 +237,13 @@ func (p *Parser) parseBatch(ctx context.Context, k config.Kafka, fetches kgo.Fet
 			continue
 		}
 		wg.Add(1)
-		go func(w *worker, parts []kgo.FetchTopicPartition) {
+		go func(w *worker, parts []stage.Partition) {
 			defer wg.Done()
 			run(w, parts)
 		}(p.workers[i], parts)
 	}
 	wg.Wait()
+	return ctx.Err()
 }
 
 // worker holds one parsing goroutine's reusable state.
@@ -405,6 +262,7 @@ type worker struct {
 	outBytes   []byte
 	outRecords []kgo.Record
 	outHeaders []kgo.RecordHeader
+	outOrigins []stage.Origin
 }
 
 const (
@@ -434,28 +292,31 @@ func (w *worker) reserve(b []byte) []byte {
 	return b[:len(b):len(b)]
 }
 
-// newRecord returns a zero record with two zero headers.
-func (w *worker) newRecord() *kgo.Record {
+// newRecord returns a zero record with two zero headers, whose origin is
+// in (so that the runtime can dead-letter in if the record is refused).
+func (w *worker) newRecord(in *kgo.Record) *kgo.Record {
 	if len(w.outRecords) == 0 {
 		w.outRecords = make([]kgo.Record, outRecordsChunk)
 		w.outHeaders = make([]kgo.RecordHeader, 2*outRecordsChunk)
+		w.outOrigins = make([]stage.Origin, outRecordsChunk)
 	}
 	r := &w.outRecords[0]
 	r.Headers = w.outHeaders[:2:2]
-	w.outRecords, w.outHeaders = w.outRecords[1:], w.outHeaders[2:]
+	stage.SetOrigin(&w.outOrigins[0], r, in)
+	w.outRecords, w.outHeaders, w.outOrigins = w.outRecords[1:], w.outHeaders[2:], w.outOrigins[1:]
 	return r
 }
 
-// handle turns one raw record into the record to produce: the document, or
-// a dead letter.
-func (w *worker) handle(engine *rules.Engine, k config.Kafka, in *kgo.Record) *kgo.Record {
-	p := w.p
+// handle turns one raw record into its document, or its dead letter: a
+// record's content is never more than a permanent error of that record.
+func (w *worker) handle(b *stage.Batch, engine *rules.Engine, k config.Kafka, in *kgo.Record) {
 	out, err := w.parseOne(engine, k, in)
 	if err != nil {
-		p.failures.Add(1)
-		return p.deadLetter(k, in, err)
+		w.p.failures.Add(1)
+		b.DeadLetter(in, stage.NewPermanent("", err))
+		return
 	}
-	return out
+	b.Produce(out)
 }
 
 // ErrBudget is the error of a record whose processing took longer than the budget.
@@ -506,139 +367,13 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 		}
 	}
 	kube := raw.GetKubernetes()
-	id := w.reserve(rules.AppendDocID(w.bytesFor(record.IDLen), src.GetNode(), kube.GetNamespace(), kube.GetPod(), kube.GetContainer(), src.GetFingerprint(), src.GetOffset()))
+	id := w.reserve(record.AppendDocID(w.bytesFor(record.IDLen), src.GetNode(), kube.GetNamespace(), kube.GetPod(), kube.GetContainer(), src.GetFingerprint(), src.GetOffset()))
 	idx := w.reserve(append(w.bytesFor(len(index)), index...))
-	out = w.newRecord()
+	out = w.newRecord(in)
 	out.Topic = k.OutputTopic
 	out.Key = in.Key
 	out.Value = value
 	out.Headers[0] = kgo.RecordHeader{Key: record.HeaderID, Value: id}
 	out.Headers[1] = kgo.RecordHeader{Key: record.HeaderIndex, Value: idx}
 	return out, nil
-}
-
-func (p *Parser) deadLetter(k config.Kafka, in *kgo.Record, err error) *kgo.Record {
-	p.log.Warn("dead-lettering record", "topic", in.Topic, "partition", in.Partition, "offset", in.Offset, "err", err)
-	reason := err.Error()
-	if len(reason) > 4096 {
-		reason = reason[:4096]
-	}
-	return &kgo.Record{
-		Topic: k.DLQTopic,
-		Key:   in.Key,
-		Value: in.Value,
-		Headers: []kgo.RecordHeader{
-			{Key: record.HeaderStage, Value: []byte("parser")},
-			{Key: record.HeaderReason, Value: []byte(reason)},
-			{Key: record.HeaderTopic, Value: []byte(in.Topic)},
-			{Key: record.HeaderPartition, Value: []byte(strconv.Itoa(int(in.Partition)))},
-			{Key: record.HeaderOffset, Value: []byte(strconv.FormatInt(in.Offset, 10))},
-		},
-	}
-}
-
-// runTransactional is Run with kafka.transactional: each batch is produced
-// and its offsets committed in one transaction.
-func (p *Parser) runTransactional(ctx context.Context, k config.Kafka) error {
-	base, err := kafka.ClientOpts(k.Kafka)
-	if err != nil {
-		return err
-	}
-	base = append(base, p.tel.KafkaOpts()...)
-	id := k.TransactionalID
-	if id == "" {
-		id = defaultTransactionalID(k.Group)
-	}
-	sess, err := kgo.NewGroupTransactSession(append(append(append(base, p.consumerOpts(k)...), p.producerOpts(k)...),
-		kgo.TransactionalID(id),
-		kgo.TransactionTimeout(time.Duration(k.TransactionTimeout)),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
-	)...)
-	if err != nil {
-		return fmt.Errorf("kafka transactional session: %w", err)
-	}
-	p.producer = sess.Client()
-	defer sess.Close()
-	var runErr error
-	for {
-		if err := p.gate.Wait(ctx); err != nil {
-			break
-		}
-		fetches := sess.PollRecords(ctx, k.MaxPollRecords)
-		if fetches.IsClientClosed() || ctx.Err() != nil {
-			break
-		}
-		fetches.EachError(func(t string, part int32, err error) {
-			p.log.Warn("fetch error", "topic", t, "partition", part, "err", err)
-		})
-		if fetches.NumRecords() == 0 {
-			continue
-		}
-		if err := sess.Begin(); err != nil {
-			runErr = fmt.Errorf("beginning transaction: %w", err)
-			break
-		}
-		perr := p.process(ctx, k, fetches, sess.Produce)
-		if service.Aborted(ctx) {
-			// Neither committed nor aborted: the broker aborts it when the
-			// transaction times out or the group moves on, as after a crash.
-			return nil
-		}
-		try := kgo.TryCommit
-		if perr != nil {
-			p.log.Warn("aborting transaction", "err", perr)
-			try = kgo.TryAbort
-		}
-		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		committed, err := sess.End(ectx, try)
-		cancel()
-		if !committed {
-			p.txnAborts.Add(1)
-		}
-		if err != nil {
-			p.log.Warn("ending transaction failed; the batch will be consumed again", "err", err)
-		}
-	}
-	p.draining.Store(true)
-	return runErr
-}
-
-func defaultTransactionalID(group string) string {
-	host, _ := os.Hostname()
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return group + "-" + host + "-" + hex.EncodeToString(b[:])
-}
-
-// State implements admin.Service.
-func (p *Parser) State() string {
-	switch {
-	case p.draining.Load():
-		return "draining"
-	case p.gate.Paused():
-		return "paused"
-	}
-	return "running"
-}
-
-// Stats implements admin.Service.
-func (p *Parser) Stats(ctx context.Context) *adminv1.GetStatsResponse {
-	p.mu.Lock()
-	group := p.cfg.Kafka.Group
-	p.mu.Unlock()
-	return &adminv1.GetStatsResponse{Counters: p.tel.Snapshot(), Lag: kafka.GroupLag(ctx, p.lagClient.Load(), group)}
-}
-
-// Pause implements admin.Service.
-func (p *Parser) Pause() { p.gate.Pause() }
-
-// Resume implements admin.Service.
-func (p *Parser) Resume() { p.gate.Resume() }
-
-// ConfigDigest implements admin.Service.
-func (p *Parser) ConfigDigest() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.digest
 }

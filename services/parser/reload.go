@@ -59,6 +59,7 @@ func (p *Parser) reload(doc []byte) (string, error) {
 	p.cfg.Rules, p.cfg.Patterns, p.cfg.Budget = next.Rules, next.Patterns, next.Budget
 	p.budget.Store(int64(next.Budget))
 	p.digest = digest
+	p.SetConfigDigest(digest)
 	p.reloads.Add(1)
 	p.log.Info("rules reloaded", "digest", digest, "rules", len(next.Rules))
 	return digest, nil

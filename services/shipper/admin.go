@@ -2,6 +2,7 @@ package shipper
 
 import (
 	"context"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -28,13 +29,33 @@ func (a *adminService) ListFiles(context.Context, *adminv1.ListFilesRequest) (*a
 		return nil, status.Error(codes.Unavailable, "the shipper has not started tailing yet")
 	}
 	resp := &adminv1.ListFilesResponse{}
+	now := time.Now()
 	for _, f := range t.Files() {
 		m, _ := kube.FromPath(f.Path)
-		resp.Files = append(resp.Files, &adminv1.TrackedFile{
+		tf := &adminv1.TrackedFile{
 			Path: f.Path, Namespace: m.Namespace, Pod: m.Pod, Container: m.Container,
 			Fingerprint: f.Fingerprint, Size: f.Size, OffsetRead: f.ReadOffset, OffsetAcked: f.AckedOffset,
 			BytesBehind: max(f.Size-f.AckedOffset, 0), State: string(f.State),
-		})
+			SkippedBytes: f.SkippedBytes, RecoveredBytes: f.RecoveredBytes, InFlightBytes: f.InFlightBytes,
+		}
+		if !f.OldestUnacked.IsZero() {
+			tf.OldestUnackedAgeMs = now.Sub(f.OldestUnacked).Milliseconds()
+		}
+		resp.Files = append(resp.Files, tf)
+	}
+	return resp, nil
+}
+
+// ListAccounts returns the per-container counts.
+func (a *adminService) ListAccounts(context.Context, *adminv1.ListAccountsRequest) (*adminv1.ListAccountsResponse, error) {
+	a.s.flushAccounts()
+	resp := &adminv1.ListAccountsResponse{}
+	for _, row := range a.s.accounts.Snapshot() {
+		acc := &adminv1.ContainerAccount{Namespace: row.Namespace, Pod: row.Pod, Container: row.Container, Counts: map[string]int64{}}
+		for f, n := range row.Counts {
+			acc.Counts[f.String()] = n
+		}
+		resp.Accounts = append(resp.Accounts, acc)
 	}
 	return resp, nil
 }

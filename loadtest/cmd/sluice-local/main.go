@@ -6,141 +6,345 @@
 //
 //	go run ./loadtest/cmd/sluice-local              # 15 s demo, then a summary
 //	go run ./loadtest/cmd/sluice-local -duration 0  # until Ctrl-C
+//
+// Every service listens on free loopback ports chosen at start (printed), so
+// two runs, a local Prometheus (9090) or a local Kafka (9092) do not
+// collide; -admin-port fixes them. A progress line every -progress says
+// how many lines were written and indexed and the consumer lag. When the
+// generator stops, at the end of -duration or on Ctrl-C, the pipeline
+// drains first: the run waits until every written line is indexed (at most
+// -drain), then stops the services and prints the final count. A second
+// Ctrl-C stops at once.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/sluice-io/sluice/loadtest/gen"
 	"github.com/sluice-io/sluice/loadtest/stack"
+	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 )
 
+// options are the command's flags.
+type options struct {
+	dir       string
+	duration  time.Duration
+	pods      int
+	rate      int
+	verbose   bool
+	adminPort int
+	progress  time.Duration
+	drain     time.Duration
+	searchURL string
+}
+
 func main() {
-	dir := flag.String("dir", "", "working directory (default: a new temporary directory)")
-	duration := flag.Duration("duration", 15*time.Second, "how long the demo generator writes; 0 runs until interrupted")
-	pods := flag.Int("pods", 4, "demo pods writing logs")
-	rate := flag.Int("rate", 200, "lines per second per pod")
-	verbose := flag.Bool("v", false, "print the services' logs")
-	adminPort := flag.Int("admin-port", 9090, "first of the loopback admin API ports (shipper, indexer, parsers); 0 picks free ports")
+	var o options
+	flag.StringVar(&o.dir, "dir", "", "working directory (default: a new temporary directory)")
+	flag.DurationVar(&o.duration, "duration", 15*time.Second, "how long the demo generator writes; 0 runs until interrupted")
+	flag.IntVar(&o.pods, "pods", 4, "demo pods writing logs")
+	flag.IntVar(&o.rate, "rate", 200, "lines per second per pod")
+	flag.BoolVar(&o.verbose, "v", false, "print the services' logs")
+	flag.IntVar(&o.adminPort, "admin-port", 0, "first of the loopback admin API ports (shipper, indexer, parsers); 0 picks free ports")
+	flag.DurationVar(&o.progress, "progress", 3*time.Second, "interval of the progress line; 0 turns it off")
+	flag.DurationVar(&o.drain, "drain", time.Minute, "how long to wait for written lines to be indexed before stopping")
 	flag.Parse()
-	if err := run(*dir, *duration, *pods, *rate, *adminPort, *verbose); err != nil {
+	o.searchURL = os.Getenv("ES_URL")
+
+	// The first signal stops the generator and starts the drain; the
+	// second cancels the drain.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	genCtx, stopGen := context.WithCancel(context.Background())
+	drainCtx, stopDrain := context.WithCancel(context.Background())
+	go func() {
+		<-sigs
+		fmt.Println("\nsluice-local: interrupted: draining the pipeline (Ctrl-C again to stop at once)")
+		stopGen()
+		<-sigs
+		stopDrain()
+	}()
+	if err := run(genCtx, drainCtx, o, os.Stdout); err != nil {
 		fmt.Fprintf(os.Stderr, "sluice-local: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string, duration time.Duration, pods, rate, adminPort int, verbose bool) error {
-	if dir == "" {
+// run starts the stack, writes demo lines until genCtx ends or the
+// duration is over, drains until every line is indexed or drainCtx ends or
+// o.drain passes, and prints the summary to out. It returns an error only
+// when lines written were not indexed after the drain.
+func run(genCtx, drainCtx context.Context, o options, out io.Writer) error {
+	if o.dir == "" {
 		d, err := os.MkdirTemp("", "sluice-local-")
 		if err != nil {
 			return err
 		}
-		dir = d
+		o.dir = d
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	level := slog.LevelWarn
-	if verbose {
+	if o.verbose {
 		level = slog.LevelInfo
 	}
-	opts := stack.Options{
-		Dir:        dir,
-		SearchURL:  os.Getenv("ES_URL"),
+	sopts := stack.Options{
+		Dir:        o.dir,
+		SearchURL:  o.searchURL,
 		Log:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
-		AdminPorts: adminPort,
+		AdminPorts: o.adminPort,
+		Metrics:    true,
 	}
-	fmt.Printf("sluice-local: working directory %s\n", dir)
-	st, err := stack.Start(ctx, opts)
+	fmt.Fprintf(out, "sluice-local: working directory %s\n", o.dir)
+	// The services run on a context of their own: a Ctrl-C stops the
+	// generator, never the services in the middle of their work.
+	st, err := stack.Start(context.Background(), sopts)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("sluice-local: embedded Kafka on %v; shipper tailing %s\n", st.Brokers(), st.LogDir())
-	time.Sleep(200 * time.Millisecond) // the admin servers bind as the services start
-	admins := st.AdminAddrs()
-	var all []string
-	for _, name := range []string{"shipper", "parser-0", "parser-1", "indexer"} {
-		if a, ok := admins[name]; ok {
-			fmt.Printf("sluice-local: %s admin API on %s\n", name, a)
-			all = append(all, a)
-		}
-	}
-	if len(all) > 0 {
-		fmt.Printf("sluice-local: try  go run ./services/sluicectl/cmd/sluicectl --addr %s top\n", strings.Join(all, ","))
-	}
+	defer st.Stop()
+	fmt.Fprintf(out, "sluice-local: embedded Kafka on %v; shipper tailing %s\n", st.Brokers(), st.LogDir())
+	admins := waitForAddrs(st, 2*time.Second)
+	printAddrs(out, admins, st.MetricsAddrs())
 
 	var writers []*gen.Pod
-	for i := 0; i < pods; i++ {
+	for i := 0; i < o.pods; i++ {
 		p, err := gen.NewPod(st.LogDir(), []string{"shop", "payments"}[i%2], fmt.Sprintf("web-%d", i), "nginx")
 		if err != nil {
-			st.Stop()
 			return err
 		}
+		defer p.Close()
 		writers = append(writers, p)
 	}
-	genCtx := ctx
-	if duration > 0 {
+	p := newProbe(st, admins, o.searchURL == "")
+	defer p.close()
+
+	ctx := genCtx
+	if o.duration > 0 {
 		var cancel context.CancelFunc
-		genCtx, cancel = context.WithTimeout(ctx, duration)
+		ctx, cancel = context.WithTimeout(genCtx, o.duration)
 		defer cancel()
 	}
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	progress := newTicker(o.progress)
+	defer progress.Stop()
 	var written int64
-	perTick := max(rate/10, 1)
+	perTick := max(o.rate/10, 1)
 loop:
 	for {
 		select {
-		case <-genCtx.Done():
+		case <-ctx.Done():
 			break loop
+		case <-progress.C:
+			p.report(out, "running", written)
 		case <-tick.C:
-			for _, p := range writers {
-				if _, err := p.Write(perTick); err != nil {
-					st.Stop()
+			for _, w := range writers {
+				if _, err := w.Write(perTick); err != nil {
 					return err
 				}
 				written += int64(perTick)
 			}
 		}
 	}
-	fmt.Printf("sluice-local: wrote %d lines; waiting for the pipeline to drain\n", written)
-	if opts.SearchURL == "" {
-		waitForFile(ctx, st.SinkPath(), written, 60*time.Second)
-	} else {
-		time.Sleep(3 * time.Second)
+	fmt.Fprintf(out, "sluice-local: wrote %d lines; draining\n", written)
+	indexed := p.indexed()
+	deadline := time.After(o.drain)
+	poll := time.NewTicker(200 * time.Millisecond)
+	defer poll.Stop()
+drain:
+	for indexed < written {
+		select {
+		case <-drainCtx.Done():
+			break drain
+		case <-deadline:
+			break drain
+		case <-progress.C:
+			p.report(out, "draining", written)
+		case <-poll.C:
+			indexed = p.indexed()
+		}
 	}
+	p.report(out, "drained", written)
 	st.Stop()
-	if opts.SearchURL != "" {
-		fmt.Printf("sluice-local: documents indexed into %s (index logs-*)\n", opts.SearchURL)
-		return nil
+	if o.searchURL == "" {
+		_, sample := summarize(st.SinkPath())
+		fmt.Fprintf(out, "sluice-local: sample document:\n%s\n", sample)
 	}
-	n, sample := summarize(st.SinkPath())
-	fmt.Printf("sluice-local: sample document:\n%s\n", sample)
-	fmt.Printf("sluice-local: %d of %d lines indexed as parsed documents in %s\n", n, written, st.SinkPath())
-	if n != written {
-		return fmt.Errorf("%d lines written but %d documents indexed", written, n)
+	where := st.SinkPath()
+	if o.searchURL != "" {
+		where = o.searchURL + " (index logs-*)"
+	}
+	fmt.Fprintf(out, "sluice-local: %d of %d lines indexed into %s\n", indexed, written, where)
+	if indexed < written {
+		return fmt.Errorf("%d of %d lines still in the pipeline when it stopped (drain cut short after %v): not indexed in this run",
+			written-indexed, written, o.drain)
 	}
 	return nil
 }
 
-func waitForFile(ctx context.Context, path string, want int64, timeout time.Duration) {
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if n, _ := summarize(path); n >= want {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
+// newTicker is time.NewTicker that never fires for d <= 0.
+func newTicker(d time.Duration) *time.Ticker {
+	if d <= 0 {
+		t := time.NewTicker(time.Hour)
+		t.Stop()
+		return t
 	}
+	return time.NewTicker(d)
+}
+
+// waitForAddrs waits briefly for every service's admin server to bind.
+func waitForAddrs(st *stack.Stack, d time.Duration) map[string]string {
+	deadline := time.Now().Add(d)
+	for {
+		a := st.AdminAddrs()
+		if len(a) >= 4 || time.Now().After(deadline) {
+			return a
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func printAddrs(out io.Writer, admins, metrics map[string]string) {
+	names := make([]string, 0, len(admins))
+	for n := range admins {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var all []string
+	for _, n := range names {
+		fmt.Fprintf(out, "sluice-local: %-8s admin %s  metrics http://%s/metrics\n", n, admins[n], metrics[n])
+		all = append(all, admins[n])
+	}
+	if len(all) > 0 {
+		fmt.Fprintf(out, "sluice-local: try  go run ./services/sluicectl/cmd/sluicectl --addr %s top\n", strings.Join(all, ","))
+	}
+}
+
+// probe reads the pipeline's progress: documents indexed (the NDJSON sink's
+// lines, counted incrementally, or the indexer's counters with a search
+// engine) and the consumer lag from the admin APIs.
+type probe struct {
+	st    *stack.Stack
+	file  bool // documents go to the NDJSON sink
+	conns map[string]*grpc.ClientConn
+
+	sinkOff   int64
+	sinkLines int64
+}
+
+func newProbe(st *stack.Stack, admins map[string]string, file bool) *probe {
+	p := &probe{st: st, file: file, conns: map[string]*grpc.ClientConn{}}
+	for name, addr := range admins {
+		if c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials())); err == nil {
+			p.conns[name] = c
+		}
+	}
+	return p
+}
+
+func (p *probe) close() {
+	for _, c := range p.conns {
+		c.Close()
+	}
+}
+
+func (p *probe) stats(name string) *adminv1.GetStatsResponse {
+	c := p.conns[name]
+	if c == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	r, err := adminv1.NewAdminServiceClient(c).GetStats(ctx, &adminv1.GetStatsRequest{})
+	if err != nil {
+		return nil
+	}
+	return r
+}
+
+// indexed returns how many documents are in the output so far.
+func (p *probe) indexed() int64 {
+	if p.file {
+		return p.countSink()
+	}
+	c := p.stats("indexer").GetCounters()
+	return c["documents_indexed"] + c["documents_already_indexed"]
+}
+
+// countSink counts the NDJSON sink's complete lines, reading only what was
+// appended since the last call.
+func (p *probe) countSink() int64 {
+	f, err := os.Open(filepath.Clean(p.st.SinkPath()))
+	if err != nil {
+		return p.sinkLines // not created yet
+	}
+	defer f.Close()
+	if _, err := f.Seek(p.sinkOff, io.SeekStart); err != nil {
+		return p.sinkLines
+	}
+	buf := make([]byte, 256<<10)
+	for {
+		n, err := f.Read(buf)
+		chunk := buf[:n]
+		if last := bytes.LastIndexByte(chunk, '\n'); last >= 0 {
+			p.sinkLines += int64(bytes.Count(chunk[:last+1], []byte{'\n'}))
+			p.sinkOff += int64(last + 1)
+			if last+1 < n {
+				// A partial line: read it again next time, whole.
+				break
+			}
+		} else if n > 0 {
+			break
+		}
+		if err != nil {
+			break
+		}
+	}
+	return p.sinkLines
+}
+
+// lag sums the consumer lag the parsers and the indexer report (each group
+// once: the first replica that answers).
+func (p *probe) lag() (parser, indexer int64) {
+	for name := range p.conns {
+		if !strings.HasPrefix(name, "parser") {
+			continue
+		}
+		if r := p.stats(name); r != nil && len(r.GetLag()) > 0 {
+			parser = sumLag(r)
+			break
+		}
+	}
+	return parser, sumLag(p.stats("indexer"))
+}
+
+func sumLag(r *adminv1.GetStatsResponse) int64 {
+	var n int64
+	for _, l := range r.GetLag() {
+		n += l.GetLag()
+	}
+	return n
+}
+
+func (p *probe) report(out io.Writer, phase string, written int64) {
+	pl, il := p.lag()
+	fmt.Fprintf(out, "sluice-local: %-8s written %d  indexed %d  lag parser %d indexer %d\n", phase, written, p.indexed(), pl, il)
 }
 
 // summarize counts the documents in the sink and pretty-prints the last one.

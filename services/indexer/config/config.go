@@ -5,6 +5,7 @@ package config
 
 import (
 	"net/url"
+	"time"
 
 	"github.com/sluice-io/sluice/libs/config"
 	"github.com/sluice-io/sluice/services/indexer/internal/indexname"
@@ -36,12 +37,20 @@ type Kafka struct {
 	Topic string `yaml:"topic"`
 	// DLQTopic receives documents the search engine can never accept; default "logs.dlq".
 	DLQTopic string `yaml:"dlq_topic"`
+	// RawTopic is the parser's input topic, where a replay sends the
+	// parser's dead letters; default "logs.raw".
+	RawTopic string `yaml:"raw_topic"`
+	// InstanceID makes the replica a static group member, so a restarted
+	// container gets its partitions back at once rather than after the
+	// session timeout (45s); default $POD_NAME, or in a Kubernetes pod its
+	// hostname (the pod name); "none" disables.
+	InstanceID string `yaml:"instance_id"`
 }
 
 // Elasticsearch is the search engine connection.
 type Elasticsearch struct {
 	// URLs of the nodes; failover goes round the list. Default $ES_URL or http://localhost:9200.
-	URLs []string `yaml:"urls"`
+	URLs config.StringList `yaml:"urls"`
 	// Flavor is "elasticsearch" (default) or "opensearch" (no product check).
 	Flavor      string `yaml:"flavor"`
 	Username    string `yaml:"username"`
@@ -52,11 +61,16 @@ type Elasticsearch struct {
 	Gzip        bool   `yaml:"gzip"`
 	// Timeout of one bulk request; default 30s.
 	Timeout config.Duration `yaml:"timeout"`
-	// MaxRetries per document for retryable failures before it goes to the
-	// dead-letter topic; default 10. -1 retries until shutdown. A request
-	// failed as a whole (the engine down or overloaded) does not count: its
-	// documents wait, with Kafka holding the backlog.
+	// MaxRetries per document for retryable failures (429, 5xx,
+	// es_rejected_execution_exception) before it goes to the dead-letter
+	// topic; default -1: retried until accepted, with Kafka holding the
+	// backlog, so an overloaded engine delays documents and loses none. A
+	// request failed as a whole (the engine down) never counts.
 	MaxRetries int `yaml:"max_retries"`
+	// MaxRetryAge, when positive, dead-letters a document still refused
+	// for a retryable reason this long after its first refusal (reason
+	// retry_expired); default 0: off.
+	MaxRetryAge config.Duration `yaml:"max_retry_age"`
 	// BackoffMin and BackoffMax bound the exponential backoff between
 	// retry rounds (with jitter: each wait is random in [d/2, d)); defaults
 	// 100ms and 30s.
@@ -66,14 +80,21 @@ type Elasticsearch struct {
 	Template bool `yaml:"template"`
 	// TemplateName is the composable template's name; default "sluice-logs".
 	TemplateName string `yaml:"template_name"`
-	// TemplatePatterns are its index patterns; default derived from
-	// index (logs-* for the default names, logs-*-* for data streams).
+	// TemplatePatterns are its index patterns; default derived from the
+	// index names, narrowly so as not to claim other tools' indices:
+	// logs-2* for the default logs-%{+yyyy.MM.dd} (not logs-*, which would
+	// take over Elastic Agent's logs-<dataset>-<namespace> data streams),
+	// logs-<dataset>-* for data streams.
 	TemplatePatterns []string `yaml:"template_patterns"`
-	// TemplatePriority; default 200 (above Elasticsearch's built-in logs
-	// template at 100).
+	// TemplatePriority; default 150: neither Elasticsearch's built-in
+	// logs-*-* template (100) nor Fleet's integration templates (200), as
+	// Elasticsearch refuses overlapping templates of equal priority.
 	TemplatePriority int `yaml:"template_priority"`
-	// ILM installs a lifecycle policy and names it in the template
-	// (Elasticsearch only).
+	// ILM is the retention policy the indexer installs: an ILM policy on
+	// Elasticsearch (named in the index template), an ISM policy on
+	// OpenSearch (attached to new indices by its ism_template). Default:
+	// policy sluice-logs deleting indices after 30 days; ilm.policy: ""
+	// installs none.
 	ILM ILM `yaml:"ilm"`
 	// SetupTimeout bounds the start-up checks and installs (ping, template,
 	// ILM) while the engine is unreachable or answers 5xx; a refusal that
@@ -81,12 +102,17 @@ type Elasticsearch struct {
 	SetupTimeout config.Duration `yaml:"setup_timeout"`
 }
 
-// ILM is the index lifecycle policy the indexer installs.
+// ILM is the retention policy the indexer installs (ILM on Elasticsearch,
+// ISM on OpenSearch). On Elasticsearch the policy is replaced at every
+// start, so the config is its source of truth; on OpenSearch an existing
+// policy is left as it is (delete it to have the current one installed).
 type ILM struct {
-	// Policy is the policy name; empty (default) installs none.
+	// Policy is the policy name; default sluice-logs. Empty installs none
+	// (manage retention yourself).
 	Policy string `yaml:"policy"`
 	// DeleteAfter deletes indices this long after creation (after rollover
-	// for data streams), e.g. 720h; 0 keeps them.
+	// for data streams); default 720h (30 days). 0 keeps them, which needs
+	// data streams (the policy would have nothing else to do).
 	DeleteAfter config.Duration `yaml:"delete_after"`
 	// RolloverMaxAge and RolloverMaxPrimaryShardSize roll data streams
 	// over (data streams only); defaults 24h and 50gb.
@@ -129,18 +155,20 @@ func NewDefault() Config {
 			Group:    "sluice-indexer",
 			Topic:    "logs.parsed",
 			DLQTopic: "logs.dlq",
+			RawTopic: "logs.raw",
 		},
 		Output: "elasticsearch",
 		Elasticsearch: Elasticsearch{
 			URLs:             []string{"http://localhost:9200"},
 			Flavor:           "elasticsearch",
 			Timeout:          config.Duration(30e9),
-			MaxRetries:       10,
+			MaxRetries:       -1,
 			BackoffMin:       config.Duration(100e6),
 			BackoffMax:       config.Duration(30e9),
 			Template:         true,
 			TemplateName:     "sluice-logs",
-			TemplatePriority: 200,
+			TemplatePriority: 150,
+			ILM:              ILM{Policy: "sluice-logs", DeleteAfter: config.Duration(720 * time.Hour)},
 			SetupTimeout:     config.Duration(120e9),
 		},
 		File:  File{Path: "sluice-documents.ndjson"},
@@ -154,88 +182,73 @@ func NewDefault() Config {
 }
 
 // Load reads a config file over the defaults and validates it.
-func Load(file string) (Config, string, error) {
-	c := NewDefault()
-	digest, err := config.Load(file, &c)
-	if err != nil {
-		return c, "", err
-	}
-	return c, digest, c.Validate()
-}
+func Load(file string) (Config, string, error) { return config.LoadValidated(file, NewDefault()) }
 
 // Validate checks every section; the error names the key.
 func (c Config) Validate() error {
-	if err := c.Kafka.Kafka.Validate(); err != nil {
-		return config.Prefix("kafka", err)
-	}
+	var p config.Problems
+	p.AddPrefixed("kafka", c.Kafka.Kafka.Validate())
 	for key, v := range map[string]string{"kafka.group": c.Kafka.Group, "kafka.topic": c.Kafka.Topic, "kafka.dlq_topic": c.Kafka.DLQTopic} {
 		if v == "" {
-			return config.Errorf(key, "required")
+			p.Addf(key, "required")
 		}
 	}
 	switch c.Output {
 	case "elasticsearch":
 		if len(c.Elasticsearch.URLs) == 0 {
-			return config.Errorf("elasticsearch.urls", "at least one URL is required")
+			p.Addf("elasticsearch.urls", "at least one URL is required")
 		}
 		for i, u := range c.Elasticsearch.URLs {
 			pu, err := url.Parse(u)
 			if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-				return config.Errorf("elasticsearch.urls["+itoa(i)+"]", "%q is not an http(s) URL", u)
+				p.Addf("elasticsearch.urls["+itoa(i)+"]", "%q is not an http(s) URL", u)
 			}
 		}
 		switch c.Elasticsearch.Flavor {
 		case "elasticsearch", "opensearch":
 		default:
-			return config.Errorf("elasticsearch.flavor", "unknown flavor %q (want elasticsearch or opensearch)", c.Elasticsearch.Flavor)
+			p.Addf("elasticsearch.flavor", "unknown flavor %q (want elasticsearch or opensearch)", c.Elasticsearch.Flavor)
 		}
 		if c.Elasticsearch.Timeout <= 0 {
-			return config.Errorf("elasticsearch.timeout", "must be positive")
+			p.Addf("elasticsearch.timeout", "must be positive")
 		}
 		if c.Elasticsearch.MaxRetries < -1 {
-			return config.Errorf("elasticsearch.max_retries", "must be -1 (forever) or more")
+			p.Addf("elasticsearch.max_retries", "must be -1 (forever) or more")
 		}
 		if c.Elasticsearch.APIKey != "" && c.Elasticsearch.Username != "" {
-			return config.Errorf("elasticsearch.api_key", "set api_key or username/password, not both")
+			p.Addf("elasticsearch.api_key", "set api_key or username/password, not both")
 		}
-		if err := c.Elasticsearch.validateMore(c.Index); err != nil {
-			return config.Prefix("elasticsearch", err)
-		}
+		p.AddPrefixed("elasticsearch", c.Elasticsearch.validateMore(c.Index))
 	case "file":
 		if c.File.Path == "" {
-			return config.Errorf("file.path", "required with output: file")
+			p.Addf("file.path", "required with output: file")
 		}
 	default:
-		return config.Errorf("output", "unknown output %q (want elasticsearch or file)", c.Output)
+		p.Addf("output", "unknown output %q (want elasticsearch or file)", c.Output)
 	}
-	if err := c.Index.Validate(); err != nil {
-		return config.Prefix("index", err)
-	}
+	p.AddPrefixed("index", c.Index.Validate())
 	if c.Batch.MaxDocs <= 0 {
-		return config.Errorf("batch.max_docs", "must be positive")
+		p.Addf("batch.max_docs", "must be positive")
 	}
 	if c.Batch.MaxBytes < 1024 {
-		return config.Errorf("batch.max_bytes", "%d is below the 1KiB minimum", c.Batch.MaxBytes)
+		p.Addf("batch.max_bytes", "%d is below the 1KiB minimum", c.Batch.MaxBytes)
 	}
 	if c.Batch.FlushInterval <= 0 {
-		return config.Errorf("batch.flush_interval", "must be positive")
+		p.Addf("batch.flush_interval", "must be positive")
 	}
 	if c.Batch.Concurrency <= 0 || c.Batch.Concurrency > 64 {
-		return config.Errorf("batch.concurrency", "%d is outside 1..64", c.Batch.Concurrency)
+		p.Addf("batch.concurrency", "%d is outside 1..64", c.Batch.Concurrency)
 	}
 	if c.Batch.MinConcurrency <= 0 || c.Batch.MinConcurrency > c.Batch.Concurrency {
-		return config.Errorf("batch.min_concurrency", "%d is outside 1..concurrency (%d)", c.Batch.MinConcurrency, c.Batch.Concurrency)
+		p.Addf("batch.min_concurrency", "%d is outside 1..concurrency (%d)", c.Batch.MinConcurrency, c.Batch.Concurrency)
 	}
 	if c.Batch.TargetLatency < 0 {
-		return config.Errorf("batch.target_latency", "must not be negative (0 turns it off)")
+		p.Addf("batch.target_latency", "must not be negative (0 turns it off)")
 	}
-	if err := c.Admin.Validate(); err != nil {
-		return config.Prefix("admin", err)
-	}
-	if err := c.Telemetry.Validate(); err != nil {
-		return config.Prefix("telemetry", err)
-	}
-	return config.Prefix("log", c.Log.Validate())
+	p.AddPrefixed("admin", c.Admin.Validate())
+	p.AddPrefixed("telemetry", c.Telemetry.Validate())
+	p.AddPrefixed("log", c.Log.Validate())
+	return p.Err()
 }
 
 func itoa(i int) string {
@@ -246,39 +259,37 @@ func itoa(i int) string {
 }
 
 func (e Elasticsearch) validateMore(ix indexname.Config) error {
+	var p config.Problems
 	if e.BackoffMin <= 0 {
-		return config.Errorf("backoff_min", "must be positive")
+		p.Addf("backoff_min", "must be positive")
 	}
 	if e.BackoffMax < e.BackoffMin {
-		return config.Errorf("backoff_max", "%v is below backoff_min %v", e.BackoffMax.D(), e.BackoffMin.D())
+		p.Addf("backoff_max", "%v is below backoff_min %v", e.BackoffMax.D(), e.BackoffMin.D())
 	}
 	if e.Template && e.TemplateName == "" {
-		return config.Errorf("template_name", "required with template: true")
+		p.Addf("template_name", "required with template: true")
 	}
 	if e.TemplatePriority < 0 {
-		return config.Errorf("template_priority", "must not be negative")
+		p.Addf("template_priority", "must not be negative")
 	}
-	for i, p := range e.TemplatePatterns {
-		if p == "" {
-			return config.Errorf("template_patterns["+itoa(i)+"]", "empty pattern")
+	for i, pat := range e.TemplatePatterns {
+		if pat == "" {
+			p.Addf("template_patterns["+itoa(i)+"]", "empty pattern")
 		}
 	}
 	if e.SetupTimeout <= 0 {
-		return config.Errorf("setup_timeout", "must be positive")
+		p.Addf("setup_timeout", "must be positive")
 	}
 	if e.ILM.Policy != "" {
-		if e.Flavor == "opensearch" {
-			return config.Errorf("ilm.policy", "ILM is Elasticsearch only; OpenSearch uses ISM policies, which the indexer does not install (leave ilm.policy empty)")
-		}
-		if !e.Template {
-			return config.Errorf("ilm.policy", "the policy is attached through the index template; set template: true or attach it yourself")
+		if !e.Template && e.Flavor != "opensearch" {
+			p.Addf("ilm.policy", "the policy is attached through the index template; set template: true or attach it yourself")
 		}
 		if e.ILM.DeleteAfter <= 0 && !ix.DataStream() {
-			return config.Errorf("ilm.delete_after", "required: without data streams there is no rollover, so the policy would only delete")
+			p.Addf("ilm.delete_after", "required: without data streams there is no rollover, so the policy would do nothing (set ilm.policy: \"\" to install none)")
 		}
 		if e.ILM.DeleteAfter < 0 || e.ILM.RolloverMaxAge < 0 {
-			return config.Errorf("ilm", "durations must not be negative")
+			p.Addf("ilm", "durations must not be negative")
 		}
 	}
-	return nil
+	return p.Err()
 }

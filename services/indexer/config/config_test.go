@@ -44,17 +44,24 @@ func TestValidate(t *testing.T) {
 		{"index bad pattern", "index: {mode: date, name: 'logs-%{+yyyy.MMM}'}", "index.name"},
 		{"backoff order", "elasticsearch: {backoff_min: 2s, backoff_max: 1s}", "elasticsearch.backoff_max"},
 		{"ilm", "elasticsearch: {ilm: {policy: sluice, delete_after: 720h}}", ""},
-		{"ilm on opensearch", "elasticsearch: {flavor: opensearch, ilm: {policy: sluice, delete_after: 720h}}", "elasticsearch.ilm.policy"},
-		{"ilm deletes nothing", "elasticsearch: {ilm: {policy: sluice}}", "elasticsearch.ilm.delete_after"},
+		{"ism on opensearch", "elasticsearch: {flavor: opensearch, ilm: {policy: sluice, delete_after: 720h}}", ""},
+		{"retention off", "elasticsearch: {ilm: {policy: '', delete_after: 0s}}", ""},
+		{"ilm deletes nothing", "elasticsearch: {ilm: {policy: sluice, delete_after: 0s}}", "elasticsearch.ilm.delete_after"},
 		{"ilm rollover on data streams", "index: {mode: datastream}\nelasticsearch: {ilm: {policy: sluice}}", ""},
 		{"template without name", "elasticsearch: {template_name: ''}", "elasticsearch.template_name"},
 		{"min over max concurrency", "batch: {concurrency: 2, min_concurrency: 3}", "batch.min_concurrency"},
+		{"no brokers", "kafka: {brokers: []}", "kafka.brokers: at least one broker"},
+		{"every error listed", "batch: {max_docs: 0, concurrency: 1000}\nelasticsearch: {flavor: solr}", "batch.concurrency: 1000 is outside 1..64\nbatch.max_docs: must be positive\nelasticsearch.flavor"},
 		{"auth config", "elasticsearch: {urls: ['https://a:9200', 'https://b:9200'], bearer_token: t, ca_file: /etc/ca.pem}", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c.yaml")
-			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
+			doc := tt.yaml
+			if !strings.Contains(doc, "kafka:") {
+				doc = "kafka: {brokers: [k:9092]}\n" + doc
+			}
+			if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			_, _, err := Load(path)

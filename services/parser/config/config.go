@@ -61,6 +61,11 @@ type Kafka struct {
 	TransactionalID string `yaml:"transactional_id"`
 	// TransactionTimeout bounds an open transaction; default 30s.
 	TransactionTimeout config.Duration `yaml:"transaction_timeout"`
+	// InstanceID makes the replica a static group member, so a restarted
+	// container gets its partitions back at once rather than after the
+	// session timeout (45s); default $POD_NAME, or in a Kubernetes pod its
+	// hostname (the pod name); "none" disables.
+	InstanceID string `yaml:"instance_id"`
 }
 
 // Rule selects records and says how to parse them. Rules are tried in order;
@@ -70,16 +75,28 @@ type Rule struct {
 	Match Match  `yaml:"match"`
 	// Builtin names a rule shipped with Sluice (nginx, apache, nginx_error,
 	// apache_error, json, auto, none) whose
-	// processors run before Processors.
+	// processors run before Processors. json and auto map application
+	// JSON logs to ECS (see Target); nginx and apache parse the user agent
+	// and, with GeoIPDatabases, add geo fields.
 	Builtin    string      `yaml:"builtin"`
 	Processors []Processor `yaml:"processors"`
 	// OnFailure is "tag" (default: keep the raw message, add a failure tag)
 	// or "dlq" (send the record to the dead-letter topic).
 	OnFailure string `yaml:"on_failure"`
 	// Timezone is the zone of log times written without an offset (the
-	// nginx_error and apache_error builtins): an IANA name, "+02:00" or
-	// "GMT+2". Default UTC.
+	// nginx_error, apache_error, json and auto builtins): an IANA name,
+	// "+02:00" or "GMT+2". Default UTC.
 	Timezone string `yaml:"timezone"`
+	// Target is where the json and auto builtins put an application's
+	// own fields, those not mapped to ECS: a dotted object path, default
+	// "app" (app.user, app.status), or "root" for the document root, where
+	// they may clash with ECS fields of the same name.
+	Target string `yaml:"target"`
+	// GeoIPDatabases are MaxMind-format databases (GeoLite2/GeoIP2 City,
+	// Country or ASN, or a compatible file) the nginx and apache builtins
+	// look source.ip up in for source.geo.* and source.as.*. Default none:
+	// no geo fields. The user agent is always parsed.
+	GeoIPDatabases []string `yaml:"geoip_databases"`
 }
 
 // Match selects records. Empty fields match everything; all set fields must match.
@@ -104,6 +121,30 @@ type Processor struct {
 	Rename  map[string]string `yaml:"rename"`
 	Remove  []string          `yaml:"remove"`
 	Add     map[string]string `yaml:"add"`
+	// UserAgent parses a user agent string into user_agent.*.
+	UserAgent *UserAgent `yaml:"user_agent"`
+	// GeoIP looks an IP address up in MaxMind-format databases.
+	GeoIP *GeoIP `yaml:"geoip"`
+}
+
+// UserAgent parses Field (default user_agent.original) with the ua-parser
+// regexes into user_agent.name, user_agent.version, user_agent.os.* and
+// user_agent.device.name, as Elastic's user_agent processor does.
+type UserAgent struct {
+	Field string `yaml:"field"`
+	// CacheSize bounds the parsed user agents kept, by distinct string;
+	// default 4096. Web traffic repeats a few hundred agents, and parsing
+	// one costs tens of microseconds.
+	CacheSize int `yaml:"cache_size"`
+}
+
+// GeoIP looks Field (default source.ip) up in Databases and writes
+// <Target>.geo.* and <Target>.as.* (Target default "source"). A missing
+// or unparsable address, or one not in a database, adds nothing.
+type GeoIP struct {
+	Field     string   `yaml:"field"`
+	Target    string   `yaml:"target"`
+	Databases []string `yaml:"databases"`
 }
 
 // Source names the field a processor reads; default "message".
@@ -140,10 +181,18 @@ type FluentBit struct {
 	Parser string `yaml:"parser"`
 }
 
-// JSON decodes a JSON object in Field into Target (default: the document root).
+// JSON decodes a JSON object in Field into Target (default, and "root":
+// the document root). With ECS it maps application log fields (level, msg, time, logger,
+// caller, trace_id, error, ... of zap, slog, logrus, zerolog, logback,
+// log4j2, python-json-logger, structlog, pino, bunyan, winston) to ECS, and
+// Target, then default "app" ("root" for the root), holds the others.
 type JSON struct {
 	Source `yaml:",inline"`
 	Target string `yaml:"target"`
+	ECS    bool   `yaml:"ecs"`
+	// Timezone is the zone of times written without an offset, with ECS;
+	// default UTC.
+	Timezone string `yaml:"timezone"`
 }
 
 // Dissect splits Field by a dissect pattern.
@@ -199,72 +248,75 @@ func Parse(doc []byte) (Config, string, error) { return config.DecodeValidated(d
 
 // Validate checks the structure of every section; the error names the key.
 func (c Config) Validate() error {
-	if err := c.Kafka.Kafka.Validate(); err != nil {
-		return config.Prefix("kafka", err)
-	}
+	var p config.Problems
+	p.AddPrefixed("kafka", c.Kafka.Kafka.Validate())
 	for key, v := range map[string]string{"kafka.group": c.Kafka.Group, "kafka.input_topic": c.Kafka.InputTopic,
 		"kafka.output_topic": c.Kafka.OutputTopic, "kafka.dlq_topic": c.Kafka.DLQTopic, "kafka.index": c.Kafka.Index} {
 		if v == "" {
-			return config.Errorf(key, "required")
+			p.Addf(key, "required")
 		}
 	}
 	if c.Kafka.MaxPollRecords <= 0 {
-		return config.Errorf("kafka.max_poll_records", "must be positive")
+		p.Addf("kafka.max_poll_records", "must be positive")
 	}
 	if c.Kafka.MaxBufferedBytes < 1<<16 {
-		return config.Errorf("kafka.max_buffered_bytes", "%d is below the 64KiB minimum", c.Kafka.MaxBufferedBytes)
+		p.Addf("kafka.max_buffered_bytes", "%d is below the 64KiB minimum", c.Kafka.MaxBufferedBytes)
 	}
 	if c.Kafka.Workers < 0 {
-		return config.Errorf("kafka.workers", "must not be negative")
+		p.Addf("kafka.workers", "must not be negative")
 	}
 	if c.Kafka.Transactional && c.Kafka.TransactionTimeout < config.Duration(time.Second) {
-		return config.Errorf("kafka.transaction_timeout", "%v is below the 1s minimum", time.Duration(c.Kafka.TransactionTimeout))
+		p.Addf("kafka.transaction_timeout", "%v is below the 1s minimum", time.Duration(c.Kafka.TransactionTimeout))
 	}
 	switch c.Kafka.Compression {
 	case "snappy", "lz4", "zstd", "gzip", "none":
 	default:
-		return config.Errorf("kafka.compression", "unknown codec %q", c.Kafka.Compression)
+		p.Addf("kafka.compression", "unknown codec %q", c.Kafka.Compression)
 	}
 	if c.Budget <= 0 {
-		return config.Errorf("budget", "must be positive")
+		p.Addf("budget", "must be positive")
 	}
 	names := map[string]bool{}
 	for i, r := range c.Rules {
 		key := fmt.Sprintf("rules[%d]", i)
 		if r.Name == "" {
-			return config.Errorf(key+".name", "required")
+			p.Addf(key+".name", "required")
 		}
-		if names[r.Name] {
-			return config.Errorf(key+".name", "duplicate rule name %q", r.Name)
+		if r.Name != "" && names[r.Name] {
+			p.Addf(key+".name", "duplicate rule name %q", r.Name)
 		}
 		names[r.Name] = true
 		switch r.OnFailure {
 		case "", "tag", "dlq":
 		default:
-			return config.Errorf(key+".on_failure", "unknown value %q (want tag or dlq)", r.OnFailure)
+			p.Addf(key+".on_failure", "unknown value %q (want tag or dlq)", r.OnFailure)
 		}
 		if r.Builtin == "" && len(r.Processors) == 0 {
-			return config.Errorf(key, "needs builtin or processors")
+			p.Addf(key, "needs builtin or processors")
 		}
-		for j, p := range r.Processors {
-			if n := p.count(); n != 1 {
-				return config.Errorf(fmt.Sprintf("%s.processors[%d]", key, j), "exactly one processor type per step, found %d", n)
+		if r.Target != "" && r.Builtin != "json" && r.Builtin != "auto" {
+			p.Addf(key+".target", "only the json and auto builtins take a target")
+		}
+		if len(r.GeoIPDatabases) > 0 && r.Builtin != "nginx" && r.Builtin != "apache" {
+			p.Addf(key+".geoip_databases", "only the nginx and apache builtins take geoip databases (use a geoip processor)")
+		}
+		for j, proc := range r.Processors {
+			if n := proc.count(); n != 1 {
+				p.Addf(fmt.Sprintf("%s.processors[%d]", key, j), "exactly one processor type per step, found %d", n)
 			}
 		}
 	}
-	if err := c.Admin.Validate(); err != nil {
-		return config.Prefix("admin", err)
-	}
-	if err := c.Telemetry.Validate(); err != nil {
-		return config.Prefix("telemetry", err)
-	}
-	return config.Prefix("log", c.Log.Validate())
+	p.AddPrefixed("admin", c.Admin.Validate())
+	p.AddPrefixed("telemetry", c.Telemetry.Validate())
+	p.AddPrefixed("log", c.Log.Validate())
+	return p.Err()
 }
 
 func (p Processor) count() int {
 	n := 0
 	for _, set := range []bool{p.Grok != nil, p.Regex != nil, p.JSON != nil, p.Logfmt != nil, p.Dissect != nil,
-		p.KV != nil, p.Date != nil, p.Convert != nil, p.Rename != nil, p.Remove != nil, p.Add != nil} {
+		p.KV != nil, p.Date != nil, p.Convert != nil, p.Rename != nil, p.Remove != nil, p.Add != nil,
+		p.UserAgent != nil, p.GeoIP != nil} {
 		if set {
 			n++
 		}

@@ -30,12 +30,17 @@ func TestValidate(t *testing.T) {
 		{"rule without processors", "rules: [{name: a}]", "rules[0]"},
 		{"two processors in one step", "rules: [{name: a, processors: [{remove: [x], add: {y: z}}]}]", "rules[0].processors[0]"},
 		{"bad on_failure", "rules: [{name: a, builtin: nginx, on_failure: drop}]", "rules[0].on_failure"},
-		{"missing topic", "kafka: {output_topic: ''}", "kafka.output_topic"},
+		{"missing topic", "kafka: {brokers: [k:9092], output_topic: ''}", "kafka.output_topic"},
+		{"no brokers", "kafka: {group: g}", "kafka.brokers: at least one broker"},
 		{"bad budget", "budget: 0s", "budget"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := Parse([]byte(tt.yaml))
+			doc := tt.yaml
+			if !strings.Contains(doc, "kafka:") {
+				doc = "kafka: {brokers: [k:9092]}\n" + doc
+			}
+			_, _, err := Parse([]byte(doc))
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatalf("unexpected error %v", err)

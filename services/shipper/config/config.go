@@ -11,6 +11,7 @@ import (
 	"text/template"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/services/shipper/internal/multiline"
 )
 
 // Config is the whole shipper configuration file.
@@ -24,6 +25,11 @@ type Config struct {
 	Admin      config.Admin     `yaml:"admin"`
 	Telemetry  config.Telemetry `yaml:"telemetry"`
 	Log        config.Log       `yaml:"log"`
+	// Multiline joins stack traces and other multi-line events, per
+	// container stream, before they are published; see
+	// internal/multiline. Pods pick a rule with the sluice.io/multiline
+	// annotation (a built-in language or a rule named here).
+	Multiline multiline.Config `yaml:"multiline"`
 }
 
 // Kafka is where raw lines go.
@@ -43,15 +49,54 @@ type Kafka struct {
 	MaxBufferedBytes config.ByteSize `yaml:"max_buffered_bytes"`
 	// Linger waits this long to fill a batch; default 5ms.
 	Linger config.Duration `yaml:"linger"`
+	// CreateTopics creates the topics the shipper writes to when they do
+	// not exist at start. Off by default: in production topics are
+	// infrastructure, and a missing one is an error naming it.
+	CreateTopics CreateTopics `yaml:"create_topics"`
+	// StallThreshold is how long Kafka may leave the oldest produced line
+	// unacknowledged before the shipper reports itself degraded (status,
+	// health reason, metrics) and logs what it waits for. Default 30s.
+	StallThreshold config.Duration `yaml:"stall_threshold"`
+	// StallLogInterval is how often that WARN line repeats while the
+	// stall lasts. Default 30s.
+	StallLogInterval config.Duration `yaml:"stall_log_interval"`
+}
+
+// CreateTopics configures topic creation at start (development, compose).
+type CreateTopics struct {
+	// Enabled creates missing topics; default false.
+	Enabled bool `yaml:"enabled"`
+	// Partitions of a created topic; default 6.
+	Partitions int32 `yaml:"partitions"`
+	// ReplicationFactor of a created topic; default 1 (one broker).
+	ReplicationFactor int16 `yaml:"replication_factor"`
+	// MaxMessageBytes is the created topic's max.message.bytes, which
+	// bounds the largest record batch the broker accepts, after
+	// compression. Default 8MiB, the value the compose file, the infra
+	// scripts and the Helm chart give the Sluice topics.
+	MaxMessageBytes config.ByteSize `yaml:"max_message_bytes"`
 }
 
 // Tail is what to read.
 type Tail struct {
-	Include       []string        `yaml:"include"`
-	Exclude       []string        `yaml:"exclude"`
-	Roots         []string        `yaml:"roots"`
-	PollInterval  config.Duration `yaml:"poll_interval"`
+	Include      []string        `yaml:"include"`
+	Exclude      []string        `yaml:"exclude"`
+	Roots        []string        `yaml:"roots"`
+	PollInterval config.Duration `yaml:"poll_interval"`
+	// MaxEventBytes cuts longer events while reading (partial lines are
+	// joined up to it); default 1MiB. Kafka bounds records too: the
+	// shipper reads the topic's max.message.bytes (else the broker's
+	// message.max.bytes) at start and cuts any record that would not fit,
+	// so an event may be cut below this on a broker left at its 1MiB
+	// default. Both cuts tag the record "truncated" with its original size.
 	MaxEventBytes config.ByteSize `yaml:"max_event_bytes"`
+	// NamespaceWeights shares the read budget among namespaces when Kafka
+	// is slower than the node's logs: a namespace may hold at most
+	// weight/Σweights of kafka.max_buffered_bytes in flight while others
+	// wait, so a noisy namespace lags on disk instead of delaying the
+	// others. A namespace not listed weighs its sluice.io/weight
+	// annotation, else 1. Default none (all equal).
+	NamespaceWeights map[string]int `yaml:"namespace_weights"`
 }
 
 // State is where checkpoints live.
@@ -74,6 +119,11 @@ type Kubernetes struct {
 	Annotations []string `yaml:"annotations"`
 }
 
+// DefaultTopicMaxMessageBytes is the max.message.bytes the shipped
+// deployments (docker-compose, the infra scripts, the Helm chart) give the
+// Sluice topics, and what kafka.create_topics uses by default: 8MiB.
+const DefaultTopicMaxMessageBytes = 8 << 20
+
 // NewDefault returns the defaults the config file overrides.
 func NewDefault() Config {
 	node := os.Getenv("NODE_NAME")
@@ -88,6 +138,11 @@ func NewDefault() Config {
 			Compression:      "snappy",
 			MaxBufferedBytes: 32 << 20,
 			Linger:           config.Duration(5e6),
+			CreateTopics: CreateTopics{
+				Partitions: 6, ReplicationFactor: 1, MaxMessageBytes: DefaultTopicMaxMessageBytes,
+			},
+			StallThreshold:   config.Duration(30e9),
+			StallLogInterval: config.Duration(30e9),
 		},
 		Tail: Tail{
 			Include:       []string{"/var/log/containers/*.log"},
@@ -107,58 +162,77 @@ func Load(file string) (Config, string, error) { return config.LoadValidated(fil
 
 // Validate checks every section; the error names the key.
 func (c Config) Validate() error {
+	var p config.Problems
 	if c.Node == "" {
-		return config.Errorf("node", "required (set NODE_NAME)")
+		p.Addf("node", "required (set NODE_NAME)")
 	}
-	if err := c.Kafka.Kafka.Validate(); err != nil {
-		return config.Prefix("kafka", err)
-	}
+	p.AddPrefixed("kafka", c.Kafka.Kafka.Validate())
 	if c.Kafka.Topic == "" {
-		return config.Errorf("kafka.topic", "required")
+		p.Addf("kafka.topic", "required")
 	}
 	if strings.Contains(c.Kafka.Topic, "{{") {
 		if _, err := template.New("topic").Parse(c.Kafka.Topic); err != nil {
-			return config.Errorf("kafka.topic", "bad template: %v", err)
+			p.Addf("kafka.topic", "bad template: %v", err)
 		}
 		if len(c.Kafka.TopicAllowlist) == 0 {
-			return config.Errorf("kafka.topic_allowlist", "a templated topic needs an allowlist")
+			p.Addf("kafka.topic_allowlist", "a templated topic needs an allowlist")
 		}
 	}
 	switch c.Kafka.Compression {
 	case "snappy", "lz4", "zstd", "gzip", "none":
 	default:
-		return config.Errorf("kafka.compression", "unknown codec %q (want snappy, lz4, zstd, gzip or none)", c.Kafka.Compression)
+		p.Addf("kafka.compression", "unknown codec %q (want snappy, lz4, zstd, gzip or none)", c.Kafka.Compression)
 	}
 	if c.Kafka.MaxBufferedBytes < 1<<16 {
-		return config.Errorf("kafka.max_buffered_bytes", "%d is below the 64KiB minimum", c.Kafka.MaxBufferedBytes)
+		p.Addf("kafka.max_buffered_bytes", "%d is below the 64KiB minimum", c.Kafka.MaxBufferedBytes)
+	}
+	if ct := c.Kafka.CreateTopics; ct.Enabled {
+		if ct.Partitions < 1 {
+			return config.Errorf("kafka.create_topics.partitions", "must be at least 1, got %d", ct.Partitions)
+		}
+		if ct.ReplicationFactor < 1 {
+			return config.Errorf("kafka.create_topics.replication_factor", "must be at least 1, got %d", ct.ReplicationFactor)
+		}
+		if ct.MaxMessageBytes < 1<<16 || ct.MaxMessageBytes > 1<<30 {
+			return config.Errorf("kafka.create_topics.max_message_bytes", "%d is outside [64KiB, 1GiB]", ct.MaxMessageBytes)
+		}
+	}
+	if c.Kafka.StallThreshold <= 0 {
+		return config.Errorf("kafka.stall_threshold", "must be positive")
+	}
+	if c.Kafka.StallLogInterval <= 0 {
+		return config.Errorf("kafka.stall_log_interval", "must be positive")
+	}
+	for ns, w := range c.Tail.NamespaceWeights {
+		if w < 1 || w > 1000 {
+			return config.Errorf("tail.namespace_weights."+ns, "weight %d is outside [1, 1000]", w)
+		}
 	}
 	if len(c.Tail.Include) == 0 {
-		return config.Errorf("tail.include", "at least one glob is required")
+		p.Addf("tail.include", "at least one glob is required")
 	}
 	for key, globs := range map[string][]string{"tail.include": c.Tail.Include, "tail.exclude": c.Tail.Exclude} {
 		for i, g := range globs {
 			if _, err := path.Match(g, ""); err != nil {
-				return config.Errorf(fmt.Sprintf("%s[%d]", key, i), "bad glob %q: %v", g, err)
+				p.Addf(fmt.Sprintf("%s[%d]", key, i), "bad glob %q: %v", g, err)
 			}
 		}
 	}
 	if c.Tail.PollInterval <= 0 {
-		return config.Errorf("tail.poll_interval", "must be positive")
+		p.Addf("tail.poll_interval", "must be positive")
 	}
 	if c.Tail.MaxEventBytes < 1024 {
-		return config.Errorf("tail.max_event_bytes", "%d is below the 1KiB minimum", c.Tail.MaxEventBytes)
+		p.Addf("tail.max_event_bytes", "%d is below the 1KiB minimum", c.Tail.MaxEventBytes)
 	}
 	if c.State.Path == "" {
-		return config.Errorf("state.path", "required")
+		p.Addf("state.path", "required")
 	}
 	if c.State.Interval <= 0 {
-		return config.Errorf("state.interval", "must be positive")
+		p.Addf("state.interval", "must be positive")
 	}
-	if err := c.Admin.Validate(); err != nil {
-		return config.Prefix("admin", err)
-	}
-	if err := c.Telemetry.Validate(); err != nil {
-		return config.Prefix("telemetry", err)
-	}
-	return config.Prefix("log", c.Log.Validate())
+	p.AddPrefixed("admin", c.Admin.Validate())
+	p.AddPrefixed("telemetry", c.Telemetry.Validate())
+	p.AddPrefixed("log", c.Log.Validate())
+	p.Add(c.Multiline.Validate())
+	return p.Err()
 }

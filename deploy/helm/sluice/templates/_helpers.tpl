@@ -112,6 +112,12 @@ livenessProbe:
   periodSeconds: {{ .root.Values.probes.liveness.periodSeconds }}
   timeoutSeconds: {{ .root.Values.probes.liveness.timeoutSeconds }}
   failureThreshold: {{ .root.Values.probes.liveness.failureThreshold }}
+startupProbe:
+  grpc:
+    port: 9090
+  periodSeconds: {{ .root.Values.probes.startup.periodSeconds }}
+  timeoutSeconds: {{ .root.Values.probes.startup.timeoutSeconds }}
+  failureThreshold: {{ .root.Values.probes.startup.failureThreshold }}
 readinessProbe:
   grpc:
     port: 9090
@@ -187,9 +193,10 @@ The service configuration file. files/<svc>.yaml verbatim, or with
 config.<svc>.override (and the settings the chart derives from kafka.* and
 elasticsearch.*) merged over it, or config.<svc>.raw. Before merging,
 ${VAR:-default} references are swapped for plain placeholders so the YAML
-parser sees ordinary strings ("[${VAR}]" flow lists are kept whole, so a
-comma-separated broker list still expands into several entries), then put
-back after rendering.
+parser sees ordinary strings, then put back after rendering. (The services
+expand them in parsed values; a list key such as kafka.brokers also takes
+one comma-separated string, so brokers: ${SLUICE_KAFKA_BROKERS} carries a
+whole list. "[${VAR}]" flow lists in an override are kept whole.)
 */}}
 {{- define "sluice.config" -}}
 {{- $root := .root -}}
@@ -289,4 +296,79 @@ back after rendering.
   to:
     {{- $peers | nindent 4 }}
   {{- end }}
+{{- end -}}
+
+{{/*
+Environment of a service container (and of its validate init container):
+what its configuration file's ${VAR} references read.
+*/}}
+{{- define "sluice.serviceEnv" -}}
+{{- $v := .root.Values -}}
+{{- $c := index $v .component -}}
+{{- if eq .component "shipper" }}
+- name: NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+- name: SLUICE_STATE_DIR
+  value: /var/lib/sluice
+- name: SLUICE_KUBERNETES
+  value: "true"
+{{- end }}
+{{ include "sluice.kafkaEnv" . }}
+{{- if eq .component "indexer" }}
+- name: ES_URL
+  value: {{ join "," $v.elasticsearch.urls | quote }}
+- name: SLUICE_ES_FLAVOR
+  value: {{ $v.elasticsearch.flavor | quote }}
+{{- $auth := $v.elasticsearch.auth }}
+{{- if eq $auth.type "basic" }}
+- name: SLUICE_ES_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "elasticsearch.auth.existingSecret is required with auth.type basic" $auth.existingSecret }}
+      key: {{ $auth.usernameKey }}
+- name: SLUICE_ES_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $auth.existingSecret }}
+      key: {{ $auth.passwordKey }}
+{{- else if eq $auth.type "apiKey" }}
+- name: SLUICE_ES_API_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "elasticsearch.auth.existingSecret is required with auth.type apiKey" $auth.existingSecret }}
+      key: {{ $auth.apiKeyKey }}
+{{- end }}
+{{- end }}
+{{- with $c.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The init container that runs `<service> validate` on the rendered
+configuration with the container's environment: a bad override fails the
+rollout with every problem listed (kubectl logs <pod> -c validate-config)
+instead of a crash loop of the service.
+*/}}
+{{- define "sluice.validateInitContainer" -}}
+{{- if .root.Values.configValidation.enabled }}
+- name: validate-config
+  image: {{ include "sluice.image" . }}
+  imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+  args: ["validate", "-config", "/etc/sluice/{{ .component }}.yaml"]
+  env:
+    {{- include "sluice.serviceEnv" . | nindent 4 }}
+  resources:
+    {{- toYaml .root.Values.configValidation.resources | nindent 4 }}
+  securityContext:
+    {{- include "sluice.containerSecurityContext" . | nindent 4 }}
+  volumeMounts:
+    - name: config
+      mountPath: /etc/sluice/{{ .component }}.yaml
+      subPath: {{ .component }}.yaml
+      readOnly: true
+    {{- with include "sluice.secretVolumeMounts" . | trim }}{{ . | nindent 4 }}{{ end }}
+{{- end }}
 {{- end -}}

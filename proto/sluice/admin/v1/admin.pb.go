@@ -67,9 +67,13 @@ type GetStatusResponse struct {
 	// SHA-256 of the effective configuration, hex.
 	ConfigDigest  string `protobuf:"bytes,3,opt,name=config_digest,json=configDigest,proto3" json:"config_digest,omitempty"`
 	UptimeSeconds int64  `protobuf:"varint,4,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
-	// "running", "paused", "draining".
-	State         string `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
-	Node          string `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`
+	// "running", "paused", "draining", "degraded".
+	State string `protobuf:"bytes,5,opt,name=state,proto3" json:"state,omitempty"`
+	Node  string `protobuf:"bytes,6,opt,name=node,proto3" json:"node,omitempty"`
+	// Why the state is what it is, when that is not obvious: for "degraded",
+	// what the service is waiting for (e.g. "kafka has not acknowledged
+	// 12 MiB for 45s (topic logs.raw, brokers kafka-0:9092)"). Empty otherwise.
+	Reason        string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -142,6 +146,13 @@ func (x *GetStatusResponse) GetState() string {
 func (x *GetStatusResponse) GetNode() string {
 	if x != nil {
 		return x.Node
+	}
+	return ""
+}
+
+func (x *GetStatusResponse) GetReason() string {
+	if x != nil {
+		return x.Reason
 	}
 	return ""
 }
@@ -670,10 +681,20 @@ type TrackedFile struct {
 	OffsetRead  int64                  `protobuf:"varint,7,opt,name=offset_read,json=offsetRead,proto3" json:"offset_read,omitempty"`
 	OffsetAcked int64                  `protobuf:"varint,8,opt,name=offset_acked,json=offsetAcked,proto3" json:"offset_acked,omitempty"`
 	BytesBehind int64                  `protobuf:"varint,9,opt,name=bytes_behind,json=bytesBehind,proto3" json:"bytes_behind,omitempty"`
-	// "active", "rotated", "deleted", "truncated".
-	State         string `protobuf:"bytes,10,opt,name=state,proto3" json:"state,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// "active", "rotated", "deleted", "truncated", "catchup".
+	State string `protobuf:"bytes,10,opt,name=state,proto3" json:"state,omitempty"`
+	// Bytes that were lost because the file was truncated before they were
+	// read (no copy of them could be found).
+	SkippedBytes int64 `protobuf:"varint,11,opt,name=skipped_bytes,json=skippedBytes,proto3" json:"skipped_bytes,omitempty"`
+	// Bytes read back from a copytruncate copy after the file was truncated.
+	RecoveredBytes int64 `protobuf:"varint,12,opt,name=recovered_bytes,json=recoveredBytes,proto3" json:"recovered_bytes,omitempty"`
+	// Bytes of events produced and not yet acknowledged by Kafka.
+	InFlightBytes int64 `protobuf:"varint,13,opt,name=in_flight_bytes,json=inFlightBytes,proto3" json:"in_flight_bytes,omitempty"`
+	// Age of the oldest event not yet acknowledged by Kafka, milliseconds;
+	// 0 when nothing is in flight.
+	OldestUnackedAgeMs int64 `protobuf:"varint,14,opt,name=oldest_unacked_age_ms,json=oldestUnackedAgeMs,proto3" json:"oldest_unacked_age_ms,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *TrackedFile) Reset() {
@@ -776,6 +797,188 @@ func (x *TrackedFile) GetState() string {
 	return ""
 }
 
+func (x *TrackedFile) GetSkippedBytes() int64 {
+	if x != nil {
+		return x.SkippedBytes
+	}
+	return 0
+}
+
+func (x *TrackedFile) GetRecoveredBytes() int64 {
+	if x != nil {
+		return x.RecoveredBytes
+	}
+	return 0
+}
+
+func (x *TrackedFile) GetInFlightBytes() int64 {
+	if x != nil {
+		return x.InFlightBytes
+	}
+	return 0
+}
+
+func (x *TrackedFile) GetOldestUnackedAgeMs() int64 {
+	if x != nil {
+		return x.OldestUnackedAgeMs
+	}
+	return 0
+}
+
+type ListAccountsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountsRequest) Reset() {
+	*x = ListAccountsRequest{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountsRequest) ProtoMessage() {}
+
+func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
+func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+type ListAccountsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accounts      []*ContainerAccount    `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAccountsResponse) Reset() {
+	*x = ListAccountsResponse{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAccountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAccountsResponse) ProtoMessage() {}
+
+func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
+func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListAccountsResponse) GetAccounts() []*ContainerAccount {
+	if x != nil {
+		return x.Accounts
+	}
+	return nil
+}
+
+// ContainerAccount is one container's counts since the shipper started.
+// Containers beyond the shipper's key limit are counted together under
+// namespace, pod and container "_other".
+type ContainerAccount struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Pod       string                 `protobuf:"bytes,2,opt,name=pod,proto3" json:"pod,omitempty"`
+	Container string                 `protobuf:"bytes,3,opt,name=container,proto3" json:"container,omitempty"`
+	// Counts by name: lines_tailed, bytes_tailed, lines_produced (acknowledged
+	// by Kafka), lines_oversized (cut to fit), bytes_skipped_rotation,
+	// bytes_skipped_truncation. Only non-zero counts are present.
+	Counts        map[string]int64 `protobuf:"bytes,4,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContainerAccount) Reset() {
+	*x = ContainerAccount{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContainerAccount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContainerAccount) ProtoMessage() {}
+
+func (x *ContainerAccount) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContainerAccount.ProtoReflect.Descriptor instead.
+func (*ContainerAccount) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ContainerAccount) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ContainerAccount) GetPod() string {
+	if x != nil {
+		return x.Pod
+	}
+	return ""
+}
+
+func (x *ContainerAccount) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *ContainerAccount) GetCounts() map[string]int64 {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
 type TestParseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Name of a loaded rule; ignored when rule_yaml is set.
@@ -789,7 +992,7 @@ type TestParseRequest struct {
 
 func (x *TestParseRequest) Reset() {
 	*x = TestParseRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -801,7 +1004,7 @@ func (x *TestParseRequest) String() string {
 func (*TestParseRequest) ProtoMessage() {}
 
 func (x *TestParseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -814,7 +1017,7 @@ func (x *TestParseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestParseRequest.ProtoReflect.Descriptor instead.
 func (*TestParseRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TestParseRequest) GetRule() string {
@@ -847,7 +1050,7 @@ type TestParseResponse struct {
 
 func (x *TestParseResponse) Reset() {
 	*x = TestParseResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +1062,7 @@ func (x *TestParseResponse) String() string {
 func (*TestParseResponse) ProtoMessage() {}
 
 func (x *TestParseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +1075,7 @@ func (x *TestParseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestParseResponse.ProtoReflect.Descriptor instead.
 func (*TestParseResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TestParseResponse) GetResults() []*ParseResult {
@@ -896,7 +1099,7 @@ type ParseResult struct {
 
 func (x *ParseResult) Reset() {
 	*x = ParseResult{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -908,7 +1111,7 @@ func (x *ParseResult) String() string {
 func (*ParseResult) ProtoMessage() {}
 
 func (x *ParseResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -921,7 +1124,7 @@ func (x *ParseResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParseResult.ProtoReflect.Descriptor instead.
 func (*ParseResult) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ParseResult) GetLine() string {
@@ -967,7 +1170,7 @@ type ListRulesRequest struct {
 
 func (x *ListRulesRequest) Reset() {
 	*x = ListRulesRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -979,7 +1182,7 @@ func (x *ListRulesRequest) String() string {
 func (*ListRulesRequest) ProtoMessage() {}
 
 func (x *ListRulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -992,7 +1195,7 @@ func (x *ListRulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRulesRequest.ProtoReflect.Descriptor instead.
 func (*ListRulesRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 type ListRulesResponse struct {
@@ -1004,7 +1207,7 @@ type ListRulesResponse struct {
 
 func (x *ListRulesResponse) Reset() {
 	*x = ListRulesResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1219,7 @@ func (x *ListRulesResponse) String() string {
 func (*ListRulesResponse) ProtoMessage() {}
 
 func (x *ListRulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1232,7 @@ func (x *ListRulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRulesResponse.ProtoReflect.Descriptor instead.
 func (*ListRulesResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListRulesResponse) GetRules() []*RuleInfo {
@@ -1052,7 +1255,7 @@ type RuleInfo struct {
 
 func (x *RuleInfo) Reset() {
 	*x = RuleInfo{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1064,7 +1267,7 @@ func (x *RuleInfo) String() string {
 func (*RuleInfo) ProtoMessage() {}
 
 func (x *RuleInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1077,7 +1280,7 @@ func (x *RuleInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleInfo.ProtoReflect.Descriptor instead.
 func (*RuleInfo) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *RuleInfo) GetName() string {
@@ -1127,7 +1330,7 @@ type TapRequest struct {
 
 func (x *TapRequest) Reset() {
 	*x = TapRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1342,7 @@ func (x *TapRequest) String() string {
 func (*TapRequest) ProtoMessage() {}
 
 func (x *TapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1355,7 @@ func (x *TapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TapRequest.ProtoReflect.Descriptor instead.
 func (*TapRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TapRequest) GetRate() int32 {
@@ -1180,7 +1383,7 @@ type TapResponse struct {
 
 func (x *TapResponse) Reset() {
 	*x = TapResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1395,7 @@ func (x *TapResponse) String() string {
 func (*TapResponse) ProtoMessage() {}
 
 func (x *TapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1408,7 @@ func (x *TapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TapResponse.ProtoReflect.Descriptor instead.
 func (*TapResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TapResponse) GetRawLine() string {
@@ -1240,7 +1443,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1252,7 +1455,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1265,7 +1468,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListDeadLettersRequest) GetLimit() int32 {
@@ -1291,7 +1494,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1506,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1519,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListDeadLettersResponse) GetLetters() []*DeadLetter {
@@ -1344,7 +1547,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1356,7 +1559,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1369,7 +1572,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DeadLetter) GetPartition() int32 {
@@ -1447,14 +1650,16 @@ type ReplayDeadLettersRequest struct {
 	Partition  int32                  `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
 	FromOffset int64                  `protobuf:"varint,2,opt,name=from_offset,json=fromOffset,proto3" json:"from_offset,omitempty"`
 	// Exclusive; 0 means up to the end.
-	ToOffset      int64 `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
+	ToOffset int64 `protobuf:"varint,3,opt,name=to_offset,json=toOffset,proto3" json:"to_offset,omitempty"`
+	// List what would be replayed; produce nothing.
+	DryRun        bool `protobuf:"varint,4,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReplayDeadLettersRequest) Reset() {
 	*x = ReplayDeadLettersRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1671,7 @@ func (x *ReplayDeadLettersRequest) String() string {
 func (*ReplayDeadLettersRequest) ProtoMessage() {}
 
 func (x *ReplayDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1684,7 @@ func (x *ReplayDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ReplayDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ReplayDeadLettersRequest) GetPartition() int32 {
@@ -1503,16 +1708,28 @@ func (x *ReplayDeadLettersRequest) GetToOffset() int64 {
 	return 0
 }
 
+func (x *ReplayDeadLettersRequest) GetDryRun() bool {
+	if x != nil {
+		return x.DryRun
+	}
+	return false
+}
+
 type ReplayDeadLettersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Replayed      int64                  `protobuf:"varint,1,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Letters replayed (would be, with dry_run).
+	Replayed int64 `protobuf:"varint,1,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	// Letters of a stage no topic is known for, left in place.
+	Skipped int64 `protobuf:"varint,2,opt,name=skipped,proto3" json:"skipped,omitempty"`
+	// The replayed letters (at most 1000), each with the topic it went to.
+	Letters       []*ReplayedLetter `protobuf:"bytes,3,rep,name=letters,proto3" json:"letters,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReplayDeadLettersResponse) Reset() {
 	*x = ReplayDeadLettersResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1524,7 +1741,7 @@ func (x *ReplayDeadLettersResponse) String() string {
 func (*ReplayDeadLettersResponse) ProtoMessage() {}
 
 func (x *ReplayDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1537,7 +1754,7 @@ func (x *ReplayDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ReplayDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReplayDeadLettersResponse) GetReplayed() int64 {
@@ -1547,19 +1764,87 @@ func (x *ReplayDeadLettersResponse) GetReplayed() int64 {
 	return 0
 }
 
+func (x *ReplayDeadLettersResponse) GetSkipped() int64 {
+	if x != nil {
+		return x.Skipped
+	}
+	return 0
+}
+
+func (x *ReplayDeadLettersResponse) GetLetters() []*ReplayedLetter {
+	if x != nil {
+		return x.Letters
+	}
+	return nil
+}
+
+type ReplayedLetter struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Letter *DeadLetter            `protobuf:"bytes,1,opt,name=letter,proto3" json:"letter,omitempty"`
+	// The topic the letter was (or would be) replayed to.
+	TargetTopic   string `protobuf:"bytes,2,opt,name=target_topic,json=targetTopic,proto3" json:"target_topic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayedLetter) Reset() {
+	*x = ReplayedLetter{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayedLetter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayedLetter) ProtoMessage() {}
+
+func (x *ReplayedLetter) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayedLetter.ProtoReflect.Descriptor instead.
+func (*ReplayedLetter) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ReplayedLetter) GetLetter() *DeadLetter {
+	if x != nil {
+		return x.Letter
+	}
+	return nil
+}
+
+func (x *ReplayedLetter) GetTargetTopic() string {
+	if x != nil {
+		return x.TargetTopic
+	}
+	return ""
+}
+
 var File_sluice_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x1bsluice/admin/v1/admin.proto\x12\x0fsluice.admin.v1\"\x12\n" +
-	"\x10GetStatusRequest\"\xbd\x01\n" +
+	"\x10GetStatusRequest\"\xd5\x01\n" +
 	"\x11GetStatusResponse\x12\x18\n" +
 	"\aservice\x18\x01 \x01(\tR\aservice\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12#\n" +
 	"\rconfig_digest\x18\x03 \x01(\tR\fconfigDigest\x12%\n" +
 	"\x0euptime_seconds\x18\x04 \x01(\x03R\ruptimeSeconds\x12\x14\n" +
 	"\x05state\x18\x05 \x01(\tR\x05state\x12\x12\n" +
-	"\x04node\x18\x06 \x01(\tR\x04node\"\x11\n" +
+	"\x04node\x18\x06 \x01(\tR\x04node\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\"\x11\n" +
 	"\x0fGetStatsRequest\"\xf3\x02\n" +
 	"\x10GetStatsResponse\x12K\n" +
 	"\bcounters\x18\x01 \x03(\v2/.sluice.admin.v1.GetStatsResponse.CountersEntryR\bcounters\x12&\n" +
@@ -1593,7 +1878,7 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\rconfig_digest\x18\x01 \x01(\tR\fconfigDigest\"\x12\n" +
 	"\x10ListFilesRequest\"G\n" +
 	"\x11ListFilesResponse\x122\n" +
-	"\x05files\x18\x01 \x03(\v2\x1c.sluice.admin.v1.TrackedFileR\x05files\"\xa2\x02\n" +
+	"\x05files\x18\x01 \x03(\v2\x1c.sluice.admin.v1.TrackedFileR\x05files\"\xcb\x03\n" +
 	"\vTrackedFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x1c\n" +
 	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x10\n" +
@@ -1606,7 +1891,22 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\foffset_acked\x18\b \x01(\x03R\voffsetAcked\x12!\n" +
 	"\fbytes_behind\x18\t \x01(\x03R\vbytesBehind\x12\x14\n" +
 	"\x05state\x18\n" +
-	" \x01(\tR\x05state\"Y\n" +
+	" \x01(\tR\x05state\x12#\n" +
+	"\rskipped_bytes\x18\v \x01(\x03R\fskippedBytes\x12'\n" +
+	"\x0frecovered_bytes\x18\f \x01(\x03R\x0erecoveredBytes\x12&\n" +
+	"\x0fin_flight_bytes\x18\r \x01(\x03R\rinFlightBytes\x121\n" +
+	"\x15oldest_unacked_age_ms\x18\x0e \x01(\x03R\x12oldestUnackedAgeMs\"\x15\n" +
+	"\x13ListAccountsRequest\"U\n" +
+	"\x14ListAccountsResponse\x12=\n" +
+	"\baccounts\x18\x01 \x03(\v2!.sluice.admin.v1.ContainerAccountR\baccounts\"\xe2\x01\n" +
+	"\x10ContainerAccount\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
+	"\x03pod\x18\x02 \x01(\tR\x03pod\x12\x1c\n" +
+	"\tcontainer\x18\x03 \x01(\tR\tcontainer\x12E\n" +
+	"\x06counts\x18\x04 \x03(\v2-.sluice.admin.v1.ContainerAccount.CountsEntryR\x06counts\x1a9\n" +
+	"\vCountsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"Y\n" +
 	"\x10TestParseRequest\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x1b\n" +
 	"\trule_yaml\x18\x02 \x01(\tR\bruleYaml\x12\x14\n" +
@@ -1660,22 +1960,29 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\b \x01(\tR\x05stage\x12.\n" +
 	"\x13timestamp_unix_nano\x18\t \x01(\x03R\x11timestampUnixNano\x12#\n" +
 	"\rdocument_json\x18\n" +
-	" \x01(\tR\fdocumentJson\"v\n" +
+	" \x01(\tR\fdocumentJson\"\x8f\x01\n" +
 	"\x18ReplayDeadLettersRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x05R\tpartition\x12\x1f\n" +
 	"\vfrom_offset\x18\x02 \x01(\x03R\n" +
 	"fromOffset\x12\x1b\n" +
-	"\tto_offset\x18\x03 \x01(\x03R\btoOffset\"7\n" +
+	"\tto_offset\x18\x03 \x01(\x03R\btoOffset\x12\x17\n" +
+	"\adry_run\x18\x04 \x01(\bR\x06dryRun\"\x8c\x01\n" +
 	"\x19ReplayDeadLettersResponse\x12\x1a\n" +
-	"\breplayed\x18\x01 \x01(\x03R\breplayed2\xa3\x03\n" +
+	"\breplayed\x18\x01 \x01(\x03R\breplayed\x12\x18\n" +
+	"\askipped\x18\x02 \x01(\x03R\askipped\x129\n" +
+	"\aletters\x18\x03 \x03(\v2\x1f.sluice.admin.v1.ReplayedLetterR\aletters\"h\n" +
+	"\x0eReplayedLetter\x123\n" +
+	"\x06letter\x18\x01 \x01(\v2\x1b.sluice.admin.v1.DeadLetterR\x06letter\x12!\n" +
+	"\ftarget_topic\x18\x02 \x01(\tR\vtargetTopic2\xa3\x03\n" +
 	"\fAdminService\x12R\n" +
 	"\tGetStatus\x12!.sluice.admin.v1.GetStatusRequest\x1a\".sluice.admin.v1.GetStatusResponse\x12O\n" +
 	"\bGetStats\x12 .sluice.admin.v1.GetStatsRequest\x1a!.sluice.admin.v1.GetStatsResponse\x12F\n" +
 	"\x05Pause\x12\x1d.sluice.admin.v1.PauseRequest\x1a\x1e.sluice.admin.v1.PauseResponse\x12I\n" +
 	"\x06Resume\x12\x1e.sluice.admin.v1.ResumeRequest\x1a\x1f.sluice.admin.v1.ResumeResponse\x12[\n" +
-	"\fReloadConfig\x12$.sluice.admin.v1.ReloadConfigRequest\x1a%.sluice.admin.v1.ReloadConfigResponse2i\n" +
+	"\fReloadConfig\x12$.sluice.admin.v1.ReloadConfigRequest\x1a%.sluice.admin.v1.ReloadConfigResponse2\xc6\x01\n" +
 	"\x13ShipperAdminService\x12R\n" +
-	"\tListFiles\x12!.sluice.admin.v1.ListFilesRequest\x1a\".sluice.admin.v1.ListFilesResponse2\x80\x02\n" +
+	"\tListFiles\x12!.sluice.admin.v1.ListFilesRequest\x1a\".sluice.admin.v1.ListFilesResponse\x12[\n" +
+	"\fListAccounts\x12$.sluice.admin.v1.ListAccountsRequest\x1a%.sluice.admin.v1.ListAccountsResponse2\x80\x02\n" +
 	"\x12ParserAdminService\x12R\n" +
 	"\tTestParse\x12!.sluice.admin.v1.TestParseRequest\x1a\".sluice.admin.v1.TestParseResponse\x12R\n" +
 	"\tListRules\x12!.sluice.admin.v1.ListRulesRequest\x1a\".sluice.admin.v1.ListRulesResponse\x12B\n" +
@@ -1696,7 +2003,7 @@ func file_sluice_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_sluice_admin_v1_admin_proto_rawDescData
 }
 
-var file_sluice_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_sluice_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
 var file_sluice_admin_v1_admin_proto_goTypes = []any{
 	(*GetStatusRequest)(nil),          // 0: sluice.admin.v1.GetStatusRequest
 	(*GetStatusResponse)(nil),         // 1: sluice.admin.v1.GetStatusResponse
@@ -1712,59 +2019,70 @@ var file_sluice_admin_v1_admin_proto_goTypes = []any{
 	(*ListFilesRequest)(nil),          // 11: sluice.admin.v1.ListFilesRequest
 	(*ListFilesResponse)(nil),         // 12: sluice.admin.v1.ListFilesResponse
 	(*TrackedFile)(nil),               // 13: sluice.admin.v1.TrackedFile
-	(*TestParseRequest)(nil),          // 14: sluice.admin.v1.TestParseRequest
-	(*TestParseResponse)(nil),         // 15: sluice.admin.v1.TestParseResponse
-	(*ParseResult)(nil),               // 16: sluice.admin.v1.ParseResult
-	(*ListRulesRequest)(nil),          // 17: sluice.admin.v1.ListRulesRequest
-	(*ListRulesResponse)(nil),         // 18: sluice.admin.v1.ListRulesResponse
-	(*RuleInfo)(nil),                  // 19: sluice.admin.v1.RuleInfo
-	(*TapRequest)(nil),                // 20: sluice.admin.v1.TapRequest
-	(*TapResponse)(nil),               // 21: sluice.admin.v1.TapResponse
-	(*ListDeadLettersRequest)(nil),    // 22: sluice.admin.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),   // 23: sluice.admin.v1.ListDeadLettersResponse
-	(*DeadLetter)(nil),                // 24: sluice.admin.v1.DeadLetter
-	(*ReplayDeadLettersRequest)(nil),  // 25: sluice.admin.v1.ReplayDeadLettersRequest
-	(*ReplayDeadLettersResponse)(nil), // 26: sluice.admin.v1.ReplayDeadLettersResponse
-	nil,                               // 27: sluice.admin.v1.GetStatsResponse.CountersEntry
-	nil,                               // 28: sluice.admin.v1.GetStatsResponse.RatesEntry
-	nil,                               // 29: sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
+	(*ListAccountsRequest)(nil),       // 14: sluice.admin.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),      // 15: sluice.admin.v1.ListAccountsResponse
+	(*ContainerAccount)(nil),          // 16: sluice.admin.v1.ContainerAccount
+	(*TestParseRequest)(nil),          // 17: sluice.admin.v1.TestParseRequest
+	(*TestParseResponse)(nil),         // 18: sluice.admin.v1.TestParseResponse
+	(*ParseResult)(nil),               // 19: sluice.admin.v1.ParseResult
+	(*ListRulesRequest)(nil),          // 20: sluice.admin.v1.ListRulesRequest
+	(*ListRulesResponse)(nil),         // 21: sluice.admin.v1.ListRulesResponse
+	(*RuleInfo)(nil),                  // 22: sluice.admin.v1.RuleInfo
+	(*TapRequest)(nil),                // 23: sluice.admin.v1.TapRequest
+	(*TapResponse)(nil),               // 24: sluice.admin.v1.TapResponse
+	(*ListDeadLettersRequest)(nil),    // 25: sluice.admin.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),   // 26: sluice.admin.v1.ListDeadLettersResponse
+	(*DeadLetter)(nil),                // 27: sluice.admin.v1.DeadLetter
+	(*ReplayDeadLettersRequest)(nil),  // 28: sluice.admin.v1.ReplayDeadLettersRequest
+	(*ReplayDeadLettersResponse)(nil), // 29: sluice.admin.v1.ReplayDeadLettersResponse
+	(*ReplayedLetter)(nil),            // 30: sluice.admin.v1.ReplayedLetter
+	nil,                               // 31: sluice.admin.v1.GetStatsResponse.CountersEntry
+	nil,                               // 32: sluice.admin.v1.GetStatsResponse.RatesEntry
+	nil,                               // 33: sluice.admin.v1.ContainerAccount.CountsEntry
+	nil,                               // 34: sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
 }
 var file_sluice_admin_v1_admin_proto_depIdxs = []int32{
-	27, // 0: sluice.admin.v1.GetStatsResponse.counters:type_name -> sluice.admin.v1.GetStatsResponse.CountersEntry
+	31, // 0: sluice.admin.v1.GetStatsResponse.counters:type_name -> sluice.admin.v1.GetStatsResponse.CountersEntry
 	4,  // 1: sluice.admin.v1.GetStatsResponse.lag:type_name -> sluice.admin.v1.PartitionLag
-	28, // 2: sluice.admin.v1.GetStatsResponse.rates:type_name -> sluice.admin.v1.GetStatsResponse.RatesEntry
+	32, // 2: sluice.admin.v1.GetStatsResponse.rates:type_name -> sluice.admin.v1.GetStatsResponse.RatesEntry
 	13, // 3: sluice.admin.v1.ListFilesResponse.files:type_name -> sluice.admin.v1.TrackedFile
-	16, // 4: sluice.admin.v1.TestParseResponse.results:type_name -> sluice.admin.v1.ParseResult
-	19, // 5: sluice.admin.v1.ListRulesResponse.rules:type_name -> sluice.admin.v1.RuleInfo
-	29, // 6: sluice.admin.v1.ListDeadLettersRequest.from_offsets:type_name -> sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
-	24, // 7: sluice.admin.v1.ListDeadLettersResponse.letters:type_name -> sluice.admin.v1.DeadLetter
-	0,  // 8: sluice.admin.v1.AdminService.GetStatus:input_type -> sluice.admin.v1.GetStatusRequest
-	2,  // 9: sluice.admin.v1.AdminService.GetStats:input_type -> sluice.admin.v1.GetStatsRequest
-	5,  // 10: sluice.admin.v1.AdminService.Pause:input_type -> sluice.admin.v1.PauseRequest
-	7,  // 11: sluice.admin.v1.AdminService.Resume:input_type -> sluice.admin.v1.ResumeRequest
-	9,  // 12: sluice.admin.v1.AdminService.ReloadConfig:input_type -> sluice.admin.v1.ReloadConfigRequest
-	11, // 13: sluice.admin.v1.ShipperAdminService.ListFiles:input_type -> sluice.admin.v1.ListFilesRequest
-	14, // 14: sluice.admin.v1.ParserAdminService.TestParse:input_type -> sluice.admin.v1.TestParseRequest
-	17, // 15: sluice.admin.v1.ParserAdminService.ListRules:input_type -> sluice.admin.v1.ListRulesRequest
-	20, // 16: sluice.admin.v1.ParserAdminService.Tap:input_type -> sluice.admin.v1.TapRequest
-	22, // 17: sluice.admin.v1.IndexerAdminService.ListDeadLetters:input_type -> sluice.admin.v1.ListDeadLettersRequest
-	25, // 18: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:input_type -> sluice.admin.v1.ReplayDeadLettersRequest
-	1,  // 19: sluice.admin.v1.AdminService.GetStatus:output_type -> sluice.admin.v1.GetStatusResponse
-	3,  // 20: sluice.admin.v1.AdminService.GetStats:output_type -> sluice.admin.v1.GetStatsResponse
-	6,  // 21: sluice.admin.v1.AdminService.Pause:output_type -> sluice.admin.v1.PauseResponse
-	8,  // 22: sluice.admin.v1.AdminService.Resume:output_type -> sluice.admin.v1.ResumeResponse
-	10, // 23: sluice.admin.v1.AdminService.ReloadConfig:output_type -> sluice.admin.v1.ReloadConfigResponse
-	12, // 24: sluice.admin.v1.ShipperAdminService.ListFiles:output_type -> sluice.admin.v1.ListFilesResponse
-	15, // 25: sluice.admin.v1.ParserAdminService.TestParse:output_type -> sluice.admin.v1.TestParseResponse
-	18, // 26: sluice.admin.v1.ParserAdminService.ListRules:output_type -> sluice.admin.v1.ListRulesResponse
-	21, // 27: sluice.admin.v1.ParserAdminService.Tap:output_type -> sluice.admin.v1.TapResponse
-	23, // 28: sluice.admin.v1.IndexerAdminService.ListDeadLetters:output_type -> sluice.admin.v1.ListDeadLettersResponse
-	26, // 29: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:output_type -> sluice.admin.v1.ReplayDeadLettersResponse
-	19, // [19:30] is the sub-list for method output_type
-	8,  // [8:19] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	16, // 4: sluice.admin.v1.ListAccountsResponse.accounts:type_name -> sluice.admin.v1.ContainerAccount
+	33, // 5: sluice.admin.v1.ContainerAccount.counts:type_name -> sluice.admin.v1.ContainerAccount.CountsEntry
+	19, // 6: sluice.admin.v1.TestParseResponse.results:type_name -> sluice.admin.v1.ParseResult
+	22, // 7: sluice.admin.v1.ListRulesResponse.rules:type_name -> sluice.admin.v1.RuleInfo
+	34, // 8: sluice.admin.v1.ListDeadLettersRequest.from_offsets:type_name -> sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
+	27, // 9: sluice.admin.v1.ListDeadLettersResponse.letters:type_name -> sluice.admin.v1.DeadLetter
+	30, // 10: sluice.admin.v1.ReplayDeadLettersResponse.letters:type_name -> sluice.admin.v1.ReplayedLetter
+	27, // 11: sluice.admin.v1.ReplayedLetter.letter:type_name -> sluice.admin.v1.DeadLetter
+	0,  // 12: sluice.admin.v1.AdminService.GetStatus:input_type -> sluice.admin.v1.GetStatusRequest
+	2,  // 13: sluice.admin.v1.AdminService.GetStats:input_type -> sluice.admin.v1.GetStatsRequest
+	5,  // 14: sluice.admin.v1.AdminService.Pause:input_type -> sluice.admin.v1.PauseRequest
+	7,  // 15: sluice.admin.v1.AdminService.Resume:input_type -> sluice.admin.v1.ResumeRequest
+	9,  // 16: sluice.admin.v1.AdminService.ReloadConfig:input_type -> sluice.admin.v1.ReloadConfigRequest
+	11, // 17: sluice.admin.v1.ShipperAdminService.ListFiles:input_type -> sluice.admin.v1.ListFilesRequest
+	14, // 18: sluice.admin.v1.ShipperAdminService.ListAccounts:input_type -> sluice.admin.v1.ListAccountsRequest
+	17, // 19: sluice.admin.v1.ParserAdminService.TestParse:input_type -> sluice.admin.v1.TestParseRequest
+	20, // 20: sluice.admin.v1.ParserAdminService.ListRules:input_type -> sluice.admin.v1.ListRulesRequest
+	23, // 21: sluice.admin.v1.ParserAdminService.Tap:input_type -> sluice.admin.v1.TapRequest
+	25, // 22: sluice.admin.v1.IndexerAdminService.ListDeadLetters:input_type -> sluice.admin.v1.ListDeadLettersRequest
+	28, // 23: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:input_type -> sluice.admin.v1.ReplayDeadLettersRequest
+	1,  // 24: sluice.admin.v1.AdminService.GetStatus:output_type -> sluice.admin.v1.GetStatusResponse
+	3,  // 25: sluice.admin.v1.AdminService.GetStats:output_type -> sluice.admin.v1.GetStatsResponse
+	6,  // 26: sluice.admin.v1.AdminService.Pause:output_type -> sluice.admin.v1.PauseResponse
+	8,  // 27: sluice.admin.v1.AdminService.Resume:output_type -> sluice.admin.v1.ResumeResponse
+	10, // 28: sluice.admin.v1.AdminService.ReloadConfig:output_type -> sluice.admin.v1.ReloadConfigResponse
+	12, // 29: sluice.admin.v1.ShipperAdminService.ListFiles:output_type -> sluice.admin.v1.ListFilesResponse
+	15, // 30: sluice.admin.v1.ShipperAdminService.ListAccounts:output_type -> sluice.admin.v1.ListAccountsResponse
+	18, // 31: sluice.admin.v1.ParserAdminService.TestParse:output_type -> sluice.admin.v1.TestParseResponse
+	21, // 32: sluice.admin.v1.ParserAdminService.ListRules:output_type -> sluice.admin.v1.ListRulesResponse
+	24, // 33: sluice.admin.v1.ParserAdminService.Tap:output_type -> sluice.admin.v1.TapResponse
+	26, // 34: sluice.admin.v1.IndexerAdminService.ListDeadLetters:output_type -> sluice.admin.v1.ListDeadLettersResponse
+	29, // 35: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:output_type -> sluice.admin.v1.ReplayDeadLettersResponse
+	24, // [24:36] is the sub-list for method output_type
+	12, // [12:24] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sluice_admin_v1_admin_proto_init() }
@@ -1778,7 +2096,7 @@ func file_sluice_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sluice_admin_v1_admin_proto_rawDesc), len(file_sluice_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   30,
+			NumMessages:   35,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

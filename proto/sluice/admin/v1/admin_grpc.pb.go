@@ -292,7 +292,8 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	ShipperAdminService_ListFiles_FullMethodName = "/sluice.admin.v1.ShipperAdminService/ListFiles"
+	ShipperAdminService_ListFiles_FullMethodName    = "/sluice.admin.v1.ShipperAdminService/ListFiles"
+	ShipperAdminService_ListAccounts_FullMethodName = "/sluice.admin.v1.ShipperAdminService/ListAccounts"
 )
 
 // ShipperAdminServiceClient is the client API for ShipperAdminService service.
@@ -303,6 +304,9 @@ const (
 type ShipperAdminServiceClient interface {
 	// ListFiles lists the files the shipper tracks.
 	ListFiles(ctx context.Context, in *ListFilesRequest, opts ...grpc.CallOption) (*ListFilesResponse, error)
+	// ListAccounts returns per-container counts of lines and bytes tailed,
+	// acknowledged, cut and skipped, for loss accounting.
+	ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error)
 }
 
 type shipperAdminServiceClient struct {
@@ -323,6 +327,16 @@ func (c *shipperAdminServiceClient) ListFiles(ctx context.Context, in *ListFiles
 	return out, nil
 }
 
+func (c *shipperAdminServiceClient) ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccountsResponse)
+	err := c.cc.Invoke(ctx, ShipperAdminService_ListAccounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ShipperAdminServiceServer is the server API for ShipperAdminService service.
 // All implementations must embed UnimplementedShipperAdminServiceServer
 // for forward compatibility.
@@ -331,6 +345,9 @@ func (c *shipperAdminServiceClient) ListFiles(ctx context.Context, in *ListFiles
 type ShipperAdminServiceServer interface {
 	// ListFiles lists the files the shipper tracks.
 	ListFiles(context.Context, *ListFilesRequest) (*ListFilesResponse, error)
+	// ListAccounts returns per-container counts of lines and bytes tailed,
+	// acknowledged, cut and skipped, for loss accounting.
+	ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error)
 	mustEmbedUnimplementedShipperAdminServiceServer()
 }
 
@@ -343,6 +360,9 @@ type UnimplementedShipperAdminServiceServer struct{}
 
 func (UnimplementedShipperAdminServiceServer) ListFiles(context.Context, *ListFilesRequest) (*ListFilesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListFiles not implemented")
+}
+func (UnimplementedShipperAdminServiceServer) ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAccounts not implemented")
 }
 func (UnimplementedShipperAdminServiceServer) mustEmbedUnimplementedShipperAdminServiceServer() {}
 func (UnimplementedShipperAdminServiceServer) testEmbeddedByValue()                             {}
@@ -383,6 +403,24 @@ func _ShipperAdminService_ListFiles_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ShipperAdminService_ListAccounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ShipperAdminServiceServer).ListAccounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ShipperAdminService_ListAccounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ShipperAdminServiceServer).ListAccounts(ctx, req.(*ListAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ShipperAdminService_ServiceDesc is the grpc.ServiceDesc for ShipperAdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -393,6 +431,10 @@ var ShipperAdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListFiles",
 			Handler:    _ShipperAdminService_ListFiles_Handler,
+		},
+		{
+			MethodName: "ListAccounts",
+			Handler:    _ShipperAdminService_ListAccounts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -604,7 +646,9 @@ const (
 type IndexerAdminServiceClient interface {
 	// ListDeadLetters lists records in the dead-letter topic with their reasons.
 	ListDeadLetters(ctx context.Context, in *ListDeadLettersRequest, opts ...grpc.CallOption) (*ListDeadLettersResponse, error)
-	// ReplayDeadLetters republishes a range of dead letters to the parsed topic.
+	// ReplayDeadLetters republishes a range of dead letters to the topic their
+	// stage reads: a parser letter to the raw topic, an indexer letter to the
+	// parsed topic. With dry_run it lists what it would replay.
 	ReplayDeadLetters(ctx context.Context, in *ReplayDeadLettersRequest, opts ...grpc.CallOption) (*ReplayDeadLettersResponse, error)
 }
 
@@ -644,7 +688,9 @@ func (c *indexerAdminServiceClient) ReplayDeadLetters(ctx context.Context, in *R
 type IndexerAdminServiceServer interface {
 	// ListDeadLetters lists records in the dead-letter topic with their reasons.
 	ListDeadLetters(context.Context, *ListDeadLettersRequest) (*ListDeadLettersResponse, error)
-	// ReplayDeadLetters republishes a range of dead letters to the parsed topic.
+	// ReplayDeadLetters republishes a range of dead letters to the topic their
+	// stage reads: a parser letter to the raw topic, an indexer letter to the
+	// parsed topic. With dry_run it lists what it would replay.
 	ReplayDeadLetters(context.Context, *ReplayDeadLettersRequest) (*ReplayDeadLettersResponse, error)
 	mustEmbedUnimplementedIndexerAdminServiceServer()
 }

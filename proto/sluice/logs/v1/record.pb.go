@@ -97,8 +97,15 @@ type RawRecord struct {
 	ParserHint string `protobuf:"bytes,7,opt,name=parser_hint,json=parserHint,proto3" json:"parser_hint,omitempty"`
 	// When the shipper read the line, Unix nanoseconds.
 	IngestTimeUnixNano int64 `protobuf:"varint,8,opt,name=ingest_time_unix_nano,json=ingestTimeUnixNano,proto3" json:"ingest_time_unix_nano,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Set with the "truncated" flag: the size of the event before it was cut,
+	// in bytes. When the shipper cut the line to fit Kafka's
+	// max.message.bytes it is the content's length; when the line was already
+	// cut while reading (longer than tail.max_event_bytes) it is the line's
+	// size in the file, runtime framing included (an upper bound). 0 when the
+	// event is whole.
+	OriginalSize  int64 `protobuf:"varint,9,opt,name=original_size,json=originalSize,proto3" json:"original_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RawRecord) Reset() {
@@ -183,6 +190,13 @@ func (x *RawRecord) GetParserHint() string {
 func (x *RawRecord) GetIngestTimeUnixNano() int64 {
 	if x != nil {
 		return x.IngestTimeUnixNano
+	}
+	return 0
+}
+
+func (x *RawRecord) GetOriginalSize() int64 {
+	if x != nil {
+		return x.OriginalSize
 	}
 	return 0
 }
@@ -408,7 +422,7 @@ var File_sluice_logs_v1_record_proto protoreflect.FileDescriptor
 
 const file_sluice_logs_v1_record_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsluice/logs/v1/record.proto\x12\x0esluice.logs.v1\"\xcb\x02\n" +
+	"\x1bsluice/logs/v1/record.proto\x12\x0esluice.logs.v1\"\xf0\x02\n" +
 	"\tRawRecord\x12\x12\n" +
 	"\x04line\x18\x01 \x01(\fR\x04line\x12$\n" +
 	"\x0etime_unix_nano\x18\x02 \x01(\x03R\ftimeUnixNano\x12.\n" +
@@ -420,7 +434,8 @@ const file_sluice_logs_v1_record_proto_rawDesc = "" +
 	"\x05flags\x18\x06 \x03(\tR\x05flags\x12\x1f\n" +
 	"\vparser_hint\x18\a \x01(\tR\n" +
 	"parserHint\x121\n" +
-	"\x15ingest_time_unix_nano\x18\b \x01(\x03R\x12ingestTimeUnixNano\"\x89\x01\n" +
+	"\x15ingest_time_unix_nano\x18\b \x01(\x03R\x12ingestTimeUnixNano\x12#\n" +
+	"\roriginal_size\x18\t \x01(\x03R\foriginalSize\"\x89\x01\n" +
 	"\x06Source\x12\x12\n" +
 	"\x04node\x18\x01 \x01(\tR\x04node\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12 \n" +

@@ -3,8 +3,6 @@ package bulk
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,13 +10,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/libs/tlsconfig"
 )
 
 // Doc is one document to index. Source is its final JSON _source, sent as
@@ -140,20 +138,9 @@ func newTransport(cfg Config) (*http.Transport, error) {
 	// Elasticsearch speaks HTTP/1.1; a connection per in-flight request.
 	tr.ForceAttemptHTTP2 = false
 	if cfg.CACertFile != "" || cfg.InsecureSkipVerify {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in, for tests
-		if cfg.CACertFile != "" {
-			pem, err := os.ReadFile(cfg.CACertFile)
-			if err != nil {
-				return nil, config.Errorf(keyPrefix+"ca_file", "%v", err)
-			}
-			pool, err := x509.SystemCertPool()
-			if err != nil || pool == nil {
-				pool = x509.NewCertPool()
-			}
-			if !pool.AppendCertsFromPEM(pem) {
-				return nil, config.Errorf(keyPrefix+"ca_file", "%s holds no PEM certificate", cfg.CACertFile)
-			}
-			tc.RootCAs = pool
+		tc, err := tlsconfig.Client{CAFile: cfg.CACertFile, InsecureSkipVerify: cfg.InsecureSkipVerify}.Config()
+		if err != nil {
+			return nil, config.Errorf(keyPrefix+"ca_file", "%v", err)
 		}
 		tr.TLSClientConfig = tc
 	}
@@ -423,11 +410,19 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 // Elasticsearch. The error says what to fix.
 func (c *Client) Ping(ctx context.Context) error {
 	resp, data, h, err := c.roundTrip(ctx, http.MethodGet, "/", nil)
+	what := "GET /"
+	if err == nil && resp.StatusCode == http.StatusMethodNotAllowed {
+		// A node built without the rest-root module (Elasticsearch's minimal
+		// integ-test distribution) serves no GET /; the cluster health
+		// endpoint is core and answers with the same product header.
+		what = "GET /_cluster/health"
+		resp, data, h, err = c.roundTrip(ctx, http.MethodGet, "/_cluster/health", nil)
+	}
 	if err != nil {
 		return fmt.Errorf("search engine unreachable (check indexer.elasticsearch.urls): %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return c.httpError(h, "GET /", resp.StatusCode, data, "")
+		return c.httpError(h, what, resp.StatusCode, data, "")
 	}
 	if c.checkProduct && resp.Header.Get("X-Elastic-Product") != "Elasticsearch" {
 		return fmt.Errorf("%s is not Elasticsearch (no X-Elastic-Product header); for OpenSearch set indexer.elasticsearch.flavor: opensearch: %w", h.base, ErrProduct)

@@ -17,8 +17,6 @@ func testConfig(urls ...string) Config {
 	cfg := DefaultConfig()
 	cfg.URLs = urls
 	cfg.Timeout = 5 * time.Second
-	cfg.BackoffMin = time.Millisecond
-	cfg.BackoffMax = 5 * time.Millisecond
 	return cfg
 }
 
@@ -174,8 +172,8 @@ func TestSendConnectionReset(t *testing.T) {
 		t.Fatalf("server stored %d before the reset", srv.Count())
 	}
 	// The replay is answered Exists: no duplicates.
-	rs := c.Index(context.Background(), makeDocs(5, "logs"))
-	if o := outcomes(rs); o[Exists] != 5 {
+	rs, err := c.Send(context.Background(), makeDocs(5, "logs"))
+	if o := outcomes(rs); err != nil || o[Exists] != 5 {
 		t.Fatalf("replay: %v", o)
 	}
 }
@@ -258,9 +256,9 @@ func TestFailover(t *testing.T) {
 		t.Fatalf("ping should fail over: %v", err)
 	}
 	for i := range 10 {
-		rs := c.Index(context.Background(), makeDocs(3, fmt.Sprint("idx", i)))
-		if o := outcomes(rs); o[Created] != 3 {
-			t.Fatalf("round %d: %v", i, o)
+		rs, err := c.Send(context.Background(), makeDocs(3, fmt.Sprint("idx", i)))
+		if o := outcomes(rs); err != nil || o[Created] != 3 {
+			t.Fatalf("round %d: %v %v", i, o, err)
 		}
 	}
 	// The dead node is skipped after its first failure: at most one failed
@@ -297,7 +295,9 @@ func TestObserverAndLimiter(t *testing.T) {
 		seen.Add(1)
 	}))
 	srv.Seed("logs", "id-00000", []byte(`{}`))
-	c.Index(context.Background(), makeDocs(4, "logs"))
+	if _, err := c.Send(context.Background(), makeDocs(4, "logs")); err != nil {
+		t.Fatal(err)
+	}
 	if seen.Load() != 1 || l.InFlight() != 0 {
 		t.Fatalf("observed %d, in flight %d", seen.Load(), l.InFlight())
 	}

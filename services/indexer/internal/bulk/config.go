@@ -45,15 +45,6 @@ type Config struct {
 	// Timeout bounds one bulk request, from sending to the parsed answer.
 	// Default 30s.
 	Timeout time.Duration
-	// MaxRetries is how many times Index sends a document again after a
-	// retryable failure (0: never; so a document is sent at most
-	// MaxRetries+1 times). Negative: retry until the context ends.
-	// Default 10.
-	MaxRetries int
-	// BackoffMin and BackoffMax bound the exponential backoff between
-	// retries: the n-th wait is uniformly random in
-	// [0, min(BackoffMax, BackoffMin·2^(n-1))]. Defaults 100ms and 30s.
-	BackoffMin, BackoffMax time.Duration
 	// FilterPath asks the server to answer with only the errors flag and
 	// each item's status and error (filter_path). Default true.
 	FilterPath bool
@@ -65,15 +56,11 @@ func DefaultConfig() Config {
 		URLs:       []string{"http://localhost:9200"},
 		Flavor:     FlavorElasticsearch,
 		Timeout:    30 * time.Second,
-		MaxRetries: 10,
-		BackoffMin: 100 * time.Millisecond,
-		BackoffMax: 30 * time.Second,
 		FilterPath: true,
 	}
 }
 
-// withDefaults fills zero Flavor, Timeout, BackoffMin and BackoffMax with
-// their defaults.
+// withDefaults fills zero Flavor and Timeout with their defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	if c.Flavor == "" {
@@ -82,18 +69,12 @@ func (c Config) withDefaults() Config {
 	if c.Timeout == 0 {
 		c.Timeout = d.Timeout
 	}
-	if c.BackoffMin == 0 {
-		c.BackoffMin = d.BackoffMin
-	}
-	if c.BackoffMax == 0 {
-		c.BackoffMax = max(d.BackoffMax, c.BackoffMin)
-	}
 	return c
 }
 
 // Validate checks the configuration; the error names the key, e.g.
-// "indexer.elasticsearch.urls[0]: ...". Zero Flavor, Timeout, BackoffMin
-// and BackoffMax stand for their defaults.
+// "indexer.elasticsearch.urls[0]: ...". Zero Flavor and Timeout stand for
+// their defaults.
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if len(c.URLs) == 0 {
@@ -143,12 +124,6 @@ func (c Config) Validate() error {
 	}
 	if c.Timeout <= 0 {
 		return config.Errorf(keyPrefix+"timeout", "must be positive, got %v", c.Timeout)
-	}
-	if c.BackoffMin <= 0 {
-		return config.Errorf(keyPrefix+"backoff_min", "must be positive, got %v", c.BackoffMin)
-	}
-	if c.BackoffMax < c.BackoffMin {
-		return config.Errorf(keyPrefix+"backoff_max", "%v is below backoff_min %v", c.BackoffMax, c.BackoffMin)
 	}
 	return nil
 }

@@ -20,8 +20,6 @@ func TestConfigValidate(t *testing.T) {
 		"indexer.elasticsearch.api_key: set only one":        func(c *Config) { c.Username, c.APIKey = "u", "k" },
 		"indexer.elasticsearch.ca_file:":                     func(c *Config) { c.CACertFile = "/nonexistent/ca.pem" },
 		"indexer.elasticsearch.timeout: must be positive":    func(c *Config) { c.Timeout = -time.Second },
-		"indexer.elasticsearch.backoff_min: must be":         func(c *Config) { c.BackoffMin = -1 },
-		"indexer.elasticsearch.backoff_max:":                 func(c *Config) { c.BackoffMin, c.BackoffMax = time.Second, time.Millisecond },
 	}
 	for want, mod := range cases {
 		c := DefaultConfig()
@@ -40,7 +38,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := c.Config()
-	if cfg.Timeout != 30*time.Second || cfg.BackoffMin != 100*time.Millisecond || cfg.BackoffMax != 30*time.Second || cfg.Flavor != FlavorElasticsearch {
+	if cfg.Timeout != 30*time.Second || cfg.Flavor != FlavorElasticsearch {
 		t.Fatalf("%+v", cfg)
 	}
 	if c.hosts[0].bulk != "https://es:9200/prefix/_bulk" {

@@ -14,7 +14,8 @@
 // re-encoding them. Responses are requested with filter_path and parsed by a
 // small scanner that reads only status and error fields.
 //
-// Client.Send is one bulk request; Client.Index adds retries with exponential
-// backoff and full jitter. Limiter is an AIMD concurrency limit for the
-// number of bulk requests in flight.
+// Client.Send is one bulk request and never retries: retrying, and splitting
+// a request refused as a whole with 400 or 413, belong to the caller (the
+// indexer's sink), which knows each document's retry budget. Limiter is an
+// AIMD concurrency limit for the number of bulk requests in flight.
 package bulk

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sluice-io/sluice/libs/bulktest"
 	"github.com/sluice-io/sluice/services/indexer/internal/bulk"
@@ -19,7 +18,6 @@ func TestUsage(t *testing.T) {
 
 	cfg := bulk.DefaultConfig()
 	cfg.URLs = []string{srv.URL()}
-	cfg.BackoffMin, cfg.BackoffMax = time.Millisecond, 10*time.Millisecond
 	c, err := bulk.New(cfg, bulk.WithLimiter(bulk.NewLimiter(1, 8)))
 	if err != nil {
 		t.Fatal(err)
@@ -33,13 +31,19 @@ func TestUsage(t *testing.T) {
 		{Index: "logs-2024.05.01", ID: "node-1:inode-7:20", Source: []byte(`{"message":"second"}`)},
 		{Index: "logs-2024.05.01", ID: "node-1:inode-7:41", Source: []byte(`{"message":`)},
 	}
-	for i, r := range c.Index(ctx, docs) {
+	res, err := c.Send(ctx, docs)
+	if err != nil {
+		// The request failed as a whole: the caller retries (429, 5xx,
+		// connection errors) or splits it (400, 413).
+		t.Fatal(err)
+	}
+	for i, r := range res {
 		switch {
 		case r.OK(): // Created or Exists: the offset may be committed
 			fmt.Fprintln(&out, i, r.Outcome)
 		case r.Outcome == bulk.Permanent: // to the dead-letter topic, with the reason
 			fmt.Fprintln(&out, i, r.Outcome, r.Status, r.ErrorType)
-		default: // Retryable: retries used up or ctx ended; do not commit
+		default: // Retryable: send it again later; do not commit
 			fmt.Fprintln(&out, i, r.Outcome)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/libs/record"
 )
 
 // Modes.
@@ -26,7 +27,7 @@ const (
 )
 
 // DefaultPattern is the name the parser renders by default.
-const DefaultPattern = "logs-%{+yyyy.MM.dd}"
+const DefaultPattern = record.DefaultIndexPattern
 
 // Config chooses the names; its YAML form is the indexer's index section.
 type Config struct {
@@ -102,7 +103,7 @@ func (c Config) Patterns() []string {
 // goroutine its own (New is cheap).
 type Router struct {
 	mode        string
-	name, dflt  *pattern
+	name, dflt  *record.IndexPattern
 	field       string
 	allow       map[string]string // value → sanitised component
 	dataset, ns string
@@ -133,20 +134,20 @@ func New(c Config) (*Router, error) {
 	}
 	r := &Router{mode: c.Mode, field: c.Field}
 	var err error
-	if r.dflt, err = compile(c.Default, false); err != nil {
+	if r.dflt, err = record.ParseIndexPattern(c.Default); err != nil {
 		return nil, config.Errorf("default", "%v", err)
 	}
 	switch c.Mode {
 	case ModeHeader:
 	case ModeFixed:
-		if r.name, err = compile(c.Name, false); err != nil {
+		if r.name, err = record.ParseIndexPattern(c.Name); err != nil {
 			return nil, config.Errorf("name", "%v", err)
 		}
-		if r.name.literal == "" {
+		if _, ok := r.name.Literal(); !ok {
 			return nil, config.Errorf("name", "%q has a placeholder; with mode fixed the name is used as it is (use mode date)", c.Name)
 		}
 	case ModeDate:
-		if r.name, err = compile(c.Name, false); err != nil {
+		if r.name, err = record.ParseIndexPattern(c.Name); err != nil {
 			return nil, config.Errorf("name", "%v", err)
 		}
 	case ModeField:
@@ -156,16 +157,16 @@ func New(c Config) (*Router, error) {
 		if len(c.Allow) == 0 {
 			return nil, config.Errorf("allow", "list the values of %s that may name an index; an open set lets any workload create indices", c.Field)
 		}
-		if r.name, err = compile(c.Name, true); err != nil {
+		if r.name, err = record.ParseIndexPatternWithValue(c.Name); err != nil {
 			return nil, config.Errorf("name", "%v", err)
 		}
-		if !r.name.valued {
+		if !r.name.Valued() {
 			return nil, config.Errorf("name", "%q has no %%{value} for the field's value", c.Name)
 		}
 		r.allow = map[string]string{}
 		for i, v := range c.Allow {
-			b := r.name.appendName(nil, time.Unix(0, 0), v)
-			if err := checkName(string(b)); err != nil {
+			b := r.name.AppendName(nil, time.Unix(0, 0), v)
+			if err := record.CheckIndexName(string(b)); err != nil {
 				return nil, config.Errorf("allow["+strconv.Itoa(i)+"]", "%v", err)
 			}
 			r.allow[v] = v
@@ -203,7 +204,8 @@ func (r *Router) Name(header string, source []byte, recordTime time.Time) string
 		}
 		return r.render(r.dflt, source, recordTime, "")
 	case ModeFixed:
-		return r.name.literal
+		name, _ := r.name.Literal()
+		return name
 	case ModeDate:
 		return r.render(r.name, source, recordTime, "")
 	case ModeField:
@@ -232,17 +234,17 @@ func (r *Router) Name(header string, source []byte, recordTime time.Time) string
 	return ""
 }
 
-func (r *Router) render(p *pattern, source []byte, recordTime time.Time, value string) string {
-	if p.literal != "" {
-		return p.literal
+func (r *Router) render(p *record.IndexPattern, source []byte, recordTime time.Time, value string) string {
+	if name, ok := p.Literal(); ok {
+		return name
 	}
 	t := recordTime
-	if p.dated {
+	if p.Dated() {
 		if ts, ok := Timestamp(source); ok {
 			t = ts
 		}
 	}
-	r.buf = p.appendName(r.buf[:0], t, value)
+	r.buf = p.AppendName(r.buf[:0], t, value)
 	return r.intern(r.buf)
 }
 
@@ -290,14 +292,14 @@ func dsPart(v string) string {
 	ok := len(v) <= 100 && v[0] != '_' && v[0] != '+'
 	for i := 0; ok && i < len(v); i++ {
 		c := v[i]
-		ok = validNameByte(c) && c != '-' && c < 0x80
+		ok = record.ValidIndexNameByte(c) && c != '-' && c < 0x80
 	}
 	if ok {
 		return v
 	}
 	b := []byte(strings.ToLower(v))
 	for i, c := range b {
-		if !validNameByte(c) || c == '-' || c >= 0x80 {
+		if !record.ValidIndexNameByte(c) || c == '-' || c >= 0x80 {
 			b[i] = '_'
 		}
 	}

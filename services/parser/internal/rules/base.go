@@ -11,11 +11,11 @@ import (
 
 // Base fills d with the fields every document has, whatever its rule:
 //
-//	@timestamp            runtime time (a parse rule may replace it with the log's own)
+//	@timestamp            origin time (a parse rule may replace it with the log's own)
 //	message               the line (invalid UTF-8 replaced when encoded)
 //	stream                stdout or stderr
 //	event.ingested        when the shipper read the line
-//	event.created         the runtime's time, kept when @timestamp is replaced
+//	event.created         the origin time, kept when @timestamp is replaced
 //	log.file.path, log.offset, host.name
 //	kubernetes.namespace, kubernetes.pod.name, kubernetes.pod.uid,
 //	kubernetes.container.name, kubernetes.node.name, kubernetes.labels.*,
@@ -23,6 +23,13 @@ import (
 //	kubernetes.owner.kind, kubernetes.owner.name
 //	container.id, container.image.name
 //	tags                  the shipper's flags ("truncated", ...)
+//
+// The origin time is the container runtime's time of the line. A line the
+// shipper could not decode (not CRI, a bad time, an unknown stream) may have
+// none; it is then dated by when the shipper read it and tagged
+// TagTimestampFromIngest, and a malformed line that kept the runtime's time
+// is tagged TagTimestampFromRuntime. Never time 0: a 1970-01-01 document
+// lands outside every time filter and retention policy.
 //
 // Label and annotation keys have their dots replaced by underscores
 // ("app.kubernetes.io/name" → "app_kubernetes_io/name"), as Filebeat does, so
@@ -32,9 +39,11 @@ func Base(rec *logsv1.RawRecord, d *document.Doc) { base(rec, d, nil) }
 // base is Base, with the Kubernetes fields taken from m when m was built
 // from rec's Kubernetes message.
 func base(rec *logsv1.RawRecord, d *document.Doc, m *Meta) {
-	rt := time.Unix(0, rec.GetTimeUnixNano()).UTC()
-	d.Set("@timestamp", document.T(rt))
-	d.Set("event.created", document.T(rt))
+	ot, tag := originTime(rec)
+	if !ot.IsZero() {
+		d.Set("@timestamp", document.T(ot))
+		d.Set("event.created", document.T(ot))
+	}
 	if ing := rec.GetIngestTimeUnixNano(); ing != 0 {
 		d.Set("event.ingested", document.T(time.Unix(0, ing)))
 	}
@@ -60,10 +69,48 @@ func base(rec *logsv1.RawRecord, d *document.Doc, m *Meta) {
 	}
 	for _, f := range rec.GetFlags() {
 		d.AddTag(f)
+		if f == malformedFlag && tag == "" {
+			tag = TagTimestampFromRuntime
+		}
+	}
+	if tag != "" {
+		d.AddTag(tag)
 	}
 	if !utf8.Valid(line) {
 		d.AddTag("invalid_utf8")
 	}
+}
+
+// Tags saying where the @timestamp of a document came from when that is
+// not plain: the line was malformed, or had no runtime time.
+const (
+	// TagTimestampFromRuntime marks a malformed line dated by the
+	// runtime's time, which could still be read.
+	TagTimestampFromRuntime = "_timestamp_from_runtime"
+	// TagTimestampFromIngest marks a line without a runtime time, dated
+	// by when the shipper read it.
+	TagTimestampFromIngest = "_timestamp_from_ingest"
+	// TagTimestampMissing marks a record with neither time (not written
+	// by the shipper): it has no @timestamp, and its index is dated by the
+	// processing clock, so a replay of it may land in another index.
+	TagTimestampMissing = "_timestamp_missing"
+)
+
+// malformedFlag is the shipper's flag on a line it could not decode.
+const malformedFlag = "malformed"
+
+// originTime returns the time a record is dated by, and the tag saying
+// where it came from ("" for the runtime's time). It is a function of the
+// record alone, so a replayed record gets the same time and so the same
+// index.
+func originTime(rec *logsv1.RawRecord) (time.Time, string) {
+	if ns := rec.GetTimeUnixNano(); ns != 0 {
+		return time.Unix(0, ns).UTC(), ""
+	}
+	if ns := rec.GetIngestTimeUnixNano(); ns != 0 {
+		return time.Unix(0, ns).UTC(), TagTimestampFromIngest
+	}
+	return time.Time{}, TagTimestampMissing
 }
 
 // kubeFields sets the fields of Kubernetes metadata.
@@ -115,7 +162,7 @@ func NewMeta(k *logsv1.Kubernetes) *Meta {
 func (m *Meta) Kubernetes() *logsv1.Kubernetes { return m.kube }
 
 // Container returns "namespace/pod/container", the container part of the
-// document _id (record.DocID).
+// document _id (record.AppendDocID).
 func (m *Meta) Container() string { return m.container }
 
 func setNonEmpty(d *document.Doc, path, v string) {

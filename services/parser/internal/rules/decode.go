@@ -1,9 +1,6 @@
 package rules
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -231,24 +228,4 @@ func (dc *Decoder) str(b []byte) (string, bool) {
 	s := string(b)
 	dc.strs.put(s, s)
 	return s, true
-}
-
-// AppendDocID appends record.DocID(node, namespace+"/"+pod+"/"+container,
-// fingerprint, offset) to dst without building the intermediate strings.
-func AppendDocID(dst []byte, node, namespace, pod, container, fingerprint string, offset int64) []byte {
-	var stack [256]byte
-	b := stack[:0]
-	b = binary.BigEndian.AppendUint64(b, uint64(len(node)))
-	b = append(b, node...)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(namespace)+len(pod)+len(container)+2))
-	b = append(b, namespace...)
-	b = append(b, '/')
-	b = append(b, pod...)
-	b = append(b, '/')
-	b = append(b, container...)
-	b = binary.BigEndian.AppendUint64(b, uint64(len(fingerprint)))
-	b = append(b, fingerprint...)
-	b = binary.BigEndian.AppendUint64(b, uint64(offset))
-	sum := sha256.Sum256(b)
-	return base64.RawURLEncoding.AppendEncode(dst, sum[:16])
 }

@@ -104,17 +104,6 @@ func dedotCollision(k *logsv1.Kubernetes) bool {
 	return false
 }
 
-func FuzzAppendDocID(f *testing.F) {
-	f.Add("n1", "shop", "web-1", "nginx", "fp", int64(42))
-	f.Add("", "", "", "", "", int64(-1))
-	f.Fuzz(func(t *testing.T, node, ns, pod, container, fp string, off int64) {
-		want := record.DocID(node, ns+"/"+pod+"/"+container, fp, off)
-		if got := string(AppendDocID(nil, node, ns, pod, container, fp, off)); got != want {
-			t.Fatalf("AppendDocID = %s, want %s", got, want)
-		}
-	})
-}
-
 func TestDecoderCacheBounded(t *testing.T) {
 	var dc Decoder
 	for i := 0; i < 5*cacheGeneration; i++ {
@@ -140,9 +129,9 @@ func FuzzIndexCache(f *testing.F) {
 	f.Add("logs-%{+yyyy.MM.dd}", int64(1700000000), int64(0))
 	f.Add("logs-%{+yyyy.MM.dd.HH}", int64(-1), int64(999))
 	f.Add("logs-%{+yyyy-MM}-x-%{+dd}", int64(-7200), int64(5))
-	f.Add("logs-%{+MM.dd.5}", int64(1), int64(1))
+	f.Add("logs-%{+xxxx.ww}", int64(1609459199), int64(1))
 	f.Fuzz(func(t *testing.T, tmpl string, sec, nsec int64) {
-		idx, err := parseIndex(tmpl)
+		idx, err := record.ParseIndexPattern(tmpl)
 		if err != nil {
 			return
 		}
@@ -150,8 +139,8 @@ func FuzzIndexCache(f *testing.F) {
 		for _, d := range []time.Duration{0, time.Second, time.Millisecond, time.Hour, -time.Second, 59 * time.Minute} {
 			ts := time.Unix(sec, nsec%1e9).Add(d).UTC()
 			for i := 0; i < 2; i++ {
-				if got, want := e.renderIndex(ts), idx.render(ts); got != want {
-					t.Fatalf("renderIndex(%v) = %q, want %q (template %q, hourly %v)", ts, got, want, tmpl, idx.hourly)
+				if got, want := e.renderIndex(ts), idx.Name(ts); got != want {
+					t.Fatalf("renderIndex(%v) = %q, want %q (template %q)", ts, got, want, tmpl)
 				}
 			}
 		}

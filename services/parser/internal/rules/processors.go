@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluice-io/sluice/services/parser/config"
+	"github.com/sluice-io/sluice/services/parser/internal/applog"
 	"github.com/sluice-io/sluice/services/parser/internal/document"
 	"github.com/sluice-io/sluice/services/parser/internal/weblog"
 )
@@ -23,7 +23,7 @@ type compileEnv struct {
 func (env *compileEnv) compile(pc config.Processor) (Processor, error) {
 	switch {
 	case pc.JSON != nil:
-		return &jsonProc{field: field(pc.JSON.Field), target: pc.JSON.Target}, nil
+		return compileJSON(pc.JSON)
 	case pc.Regex != nil && pc.Regex.FluentBit != nil:
 		if pc.Regex.Pattern != "" {
 			return nil, errors.New("regex: pattern and fluentbit are exclusive")
@@ -46,6 +46,10 @@ func (env *compileEnv) compile(pc config.Processor) (Processor, error) {
 		return &logfmtProc{field: field(pc.Logfmt.Field)}, nil
 	case pc.KV != nil:
 		return compileKV(pc.KV)
+	case pc.UserAgent != nil:
+		return compileUserAgent(pc.UserAgent)
+	case pc.GeoIP != nil:
+		return compileGeoIP(pc.GeoIP)
 	case pc.Date != nil:
 		return compileDate(pc.Date)
 	case pc.Rename != nil:
@@ -88,10 +92,16 @@ func sourceString(d *document.Doc, f string) (string, error) {
 // builtin returns the processors of a rule shipped with Sluice.
 func builtin(rc config.Rule) ([]Processor, error) {
 	switch rc.Builtin {
-	case "nginx":
-		return []Processor{&accessProc{flavor: weblog.Nginx}}, nil
-	case "apache":
-		return []Processor{&accessProc{flavor: weblog.Apache}}, nil
+	case "nginx", "apache":
+		f := weblog.Nginx
+		if rc.Builtin == "apache" {
+			f = weblog.Apache
+		}
+		enrich, err := webEnrichment(rc)
+		if err != nil {
+			return nil, err
+		}
+		return []Processor{&accessProc{flavor: f, enrich: enrich}}, nil
 	case "nginx_error", "apache_error":
 		loc, err := weblog.ParseZone(rc.Timezone)
 		if err != nil {
@@ -102,10 +112,16 @@ func builtin(rc config.Rule) ([]Processor, error) {
 			f = weblog.Apache
 		}
 		return []Processor{&errorLogProc{flavor: f, loc: loc}}, nil
-	case "json":
-		return []Processor{&jsonProc{field: "message"}}, nil
-	case "auto":
-		return []Processor{autoProc{}}, nil
+	case "json", "auto":
+		loc, err := weblog.ParseZone(rc.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("timezone: %w", err)
+		}
+		m := applog.New(rc.Target, loc)
+		if rc.Builtin == "auto" {
+			return []Processor{&autoProc{mapper: m}}, nil
+		}
+		return []Processor{&jsonProc{field: "message", mapper: m}}, nil
 	case "none":
 		return nil, nil
 	}
@@ -118,9 +134,12 @@ func Builtins() []string {
 }
 
 // accessProc parses nginx and Apache access logs into the fields Elastic's
-// integrations produce (without geoip and user-agent databases).
+// integrations produce, then runs enrich, the user agent and geoip
+// processors of the builtin rules (webEnrichment): one step, so that the
+// builtin shows as one processor whatever it is configured with.
 type accessProc struct {
 	flavor weblog.Flavor
+	enrich []Processor
 }
 
 func (p *accessProc) Name() string {
@@ -147,6 +166,11 @@ func (p *accessProc) Process(d *document.Doc) error {
 		return err
 	}
 	weblog.SetAccess(p.flavor, &a, d)
+	for _, e := range p.enrich {
+		if err := e.Process(d); err != nil {
+			return fmt.Errorf("%s: %w", e.Name(), err)
+		}
+	}
 	return nil
 }
 
@@ -181,12 +205,15 @@ func (p *errorLogProc) Process(d *document.Doc) error {
 	return nil
 }
 
-// autoProc decodes a message that is a JSON object and leaves others alone.
-type autoProc struct{}
+// autoProc maps a message that is a JSON object as an application log
+// line (see applog) and leaves other messages alone.
+type autoProc struct {
+	mapper *applog.Mapper
+}
 
-func (autoProc) Name() string { return "auto" }
+func (*autoProc) Name() string { return "auto" }
 
-func (autoProc) Process(d *document.Doc) error {
+func (p *autoProc) Process(d *document.Doc) error {
 	msg, err := sourceString(d, "message")
 	if err != nil {
 		return nil
@@ -195,18 +222,34 @@ func (autoProc) Process(d *document.Doc) error {
 	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
 		return nil
 	}
-	if err := decodeJSONInto(d, t, ""); err != nil {
-		// Looked like JSON but is not: keep the line as it is.
-		return nil
-	}
+	// A line that looks like JSON but is not stays as it is: Map leaves
+	// the document untouched on a syntax error.
+	_ = p.mapper.Map(d, t)
 	return nil
 }
 
-// jsonProc decodes a JSON object in field into target (default: the root).
-// A "message" key in the object replaces the message; other keys become
-// fields, nested objects become dotted paths, arrays stay JSON arrays.
+// jsonProc decodes a JSON object in field. With a mapper (the json builtin
+// rule, or ecs: true) it maps application log fields to ECS and puts the
+// rest under the mapper's target; without one the fields go under target
+// (default: the root) as they are. A "message" key replaces the message,
+// nested objects become dotted paths, arrays stay JSON arrays.
 type jsonProc struct {
 	field, target string
+	mapper        *applog.Mapper
+}
+
+func compileJSON(c *config.JSON) (Processor, error) {
+	p := &jsonProc{field: field(c.Field), target: c.Target}
+	if c.ECS {
+		loc, err := weblog.ParseZone(c.Timezone)
+		if err != nil {
+			return nil, fmt.Errorf("json.timezone: %w", err)
+		}
+		p.mapper = applog.New(c.Target, loc)
+	} else if c.Timezone != "" {
+		return nil, errors.New("json.timezone: only used with ecs: true")
+	}
+	return p, nil
 }
 
 func (p *jsonProc) Name() string { return "json" }
@@ -216,54 +259,19 @@ func (p *jsonProc) Process(d *document.Doc) error {
 	if err != nil {
 		return err
 	}
-	return decodeJSONInto(d, s, p.target)
-}
-
-func decodeJSONInto(d *document.Doc, s, target string) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
+	if p.mapper != nil {
+		err = p.mapper.Map(d, s)
+	} else {
+		prefix := ""
+		if p.target != "" && p.target != applog.TargetRoot {
+			prefix = p.target + "."
+		}
+		err = applog.Decode(d, s, prefix)
+	}
+	if err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)
 	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	prefix := ""
-	if target != "" {
-		prefix = target + "."
-	}
-	flatten(d, prefix, obj)
 	return nil
-}
-
-func flatten(d *document.Doc, prefix string, obj map[string]any) {
-	for k, v := range obj {
-		path := prefix + k
-		switch x := v.(type) {
-		case map[string]any:
-			if len(x) == 0 {
-				continue
-			}
-			flatten(d, path+".", x)
-		case string:
-			d.Set(path, document.S(x))
-		case json.Number:
-			if i, err := x.Int64(); err == nil {
-				d.Set(path, document.I(i))
-			} else if f, err := x.Float64(); err == nil {
-				d.Set(path, document.F(f))
-			}
-		case bool:
-			d.Set(path, document.B(x))
-		case nil:
-		default:
-			b, err := json.Marshal(x)
-			if err == nil {
-				d.Set(path, document.RawJSON(string(b)))
-			}
-		}
-	}
 }
 
 // regexProc captures a regular expression's named groups into fields.

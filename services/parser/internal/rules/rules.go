@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluice-io/sluice/libs/record"
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 	"github.com/sluice-io/sluice/services/parser/config"
 	"github.com/sluice-io/sluice/services/parser/internal/document"
@@ -76,7 +77,7 @@ func (r *Rule) Describe() (string, []string) {
 type Engine struct {
 	rules    []*Rule
 	fallback *Rule
-	index    indexTemplate
+	index    *record.IndexPattern
 
 	lastIndex atomic.Pointer[renderedIndex]
 }
@@ -96,7 +97,7 @@ type Options struct {
 // rules[2].processors[0].grok.patterns[0]: unknown grok pattern "FOO".
 func Compile(opts Options) (*Engine, error) {
 	e := &Engine{}
-	idx, err := parseIndex(opts.Index)
+	idx, err := record.ParseIndexPattern(opts.Index)
 	if err != nil {
 		return nil, fmt.Errorf("kafka.index: %w", err)
 	}
@@ -200,7 +201,7 @@ func (e *Engine) ApplyMeta(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.
 		d.AddTag(FailureTag)
 		d.Set("error.message", document.S(fmt.Sprintf("rule %s: %v", r.Name, err)))
 	}
-	return e.Index(d), nil
+	return e.Index(rec, d), nil
 }
 
 // RunProcessors runs ps in order and stops at the first error.
@@ -213,37 +214,45 @@ func RunProcessors(ps []Processor, d *document.Doc) error {
 	return nil
 }
 
-// Index renders the index template with the document's @timestamp.
-func (e *Engine) Index(d *document.Doc) string {
-	ts := time.Now().UTC()
+// Index returns the index of the document d built from rec: the index
+// pattern rendered on d's @timestamp, or on rec's origin time when a
+// processor removed it. Both come from the record alone, never from the
+// processing clock, so a replayed record lands in the same index and
+// `create` with its _id still deduplicates it.
+func (e *Engine) Index(rec *logsv1.RawRecord, d *document.Doc) string {
+	if name, ok := e.index.Literal(); ok {
+		return name
+	}
+	var ts time.Time
 	if v, ok := d.Get("@timestamp"); ok && v.Kind == document.Time {
-		ts = v.Time.UTC()
+		ts = v.Time
+	}
+	if ts.IsZero() {
+		ts, _ = originTime(rec)
+	}
+	if ts.IsZero() {
+		// A record with no time at all (TagTimestampMissing).
+		ts = time.Now()
 	}
 	return e.renderIndex(ts)
 }
 
-// renderedIndex is the index name last rendered, for the instant (or, when
-// the template only has date and hour parts, the hour) key.
+// renderedIndex is the index name last rendered, for the UTC hour it holds
+// for (a name depends on the time only through its UTC hour).
 type renderedIndex struct {
-	sec  int64
-	nsec int32
+	hour int64
 	name string
 }
 
-// renderIndex is index.render with the last name remembered: consecutive
-// documents mostly fall in the same hour, often the same second.
+// renderIndex renders the index pattern with the last name remembered:
+// consecutive documents mostly fall in the same hour.
 func (e *Engine) renderIndex(ts time.Time) string {
-	if len(e.index.parts) == 1 && e.index.parts[0].layout == "" {
-		return e.index.parts[0].lit
-	}
-	sec, nsec := ts.Unix(), int32(ts.Nanosecond())
-	if e.index.hourly {
-		sec, nsec = sec-((sec%3600)+3600)%3600, 0
-	}
-	if c := e.lastIndex.Load(); c != nil && c.sec == sec && c.nsec == nsec {
+	sec := ts.Unix()
+	hour := sec - ((sec%3600)+3600)%3600
+	if c := e.lastIndex.Load(); c != nil && c.hour == hour {
 		return c.name
 	}
-	name := e.index.render(ts)
-	e.lastIndex.Store(&renderedIndex{sec: sec, nsec: nsec, name: name})
+	name := e.index.Name(ts)
+	e.lastIndex.Store(&renderedIndex{hour: hour, name: name})
 	return name
 }

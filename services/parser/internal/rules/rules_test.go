@@ -163,22 +163,23 @@ func TestSelect(t *testing.T) {
 }
 
 func TestJSONAndEdits(t *testing.T) {
-	rs := []config.Rule{{Name: "app", Builtin: "json", Processors: []config.Processor{
-		{Rename: map[string]string{"lvl": "log.level"}},
+	rs := []config.Rule{{Name: "app", Builtin: "json", Target: "root", Processors: []config.Processor{
+		{Rename: map[string]string{"region": "cloud.region"}},
 		{Remove: []string{"secret"}},
 		{Convert: map[string]string{"took": "int"}},
 		{Add: map[string]string{"service.name": "api"}},
 	}}}
-	m, _, err := apply(t, rs, raw(`{"lvl":"info","msg":"hi","took":"12","secret":"s","nested":{"a":1},"list":[1,2]}`))
+	m, _, err := apply(t, rs, raw(`{"lvl":"info","msg":"hi","took":"12","secret":"s","nested":{"a":1},"list":[1,2],"region":"eu"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for path, w := range map[string]any{"log.level": "info", "msg": "hi", "took": float64(12), "nested.a": float64(1), "service.name": "api"} {
+	for path, w := range map[string]any{"log.level": "info", "message": "hi", "took": float64(12), "nested.a": float64(1),
+		"service.name": "api", "cloud.region": "eu"} {
 		if got := get(m, path); got != w {
 			t.Errorf("%s = %#v, want %#v", path, got, w)
 		}
 	}
-	if get(m, "secret") != nil || get(m, "lvl") != nil {
+	if get(m, "secret") != nil || get(m, "lvl") != nil || get(m, "region") != nil {
 		t.Errorf("removed or renamed field still present: %v", m)
 	}
 	if l, _ := m["list"].([]any); len(l) != 2 {

@@ -1,12 +1,16 @@
-// Command shipper runs the Sluice node collector.
+// Command shipper runs the Sluice node collector, or with the validate
+// subcommand checks a configuration file without starting it:
 //
 //	shipper -config /etc/sluice/shipper.yaml
+//	shipper validate -config /etc/sluice/shipper.yaml
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"google.golang.org/grpc"
 
@@ -18,12 +22,17 @@ import (
 	"k8s.io/klog/v2"
 )
 
+const defaultConfig = "/etc/sluice/shipper.yaml"
+
 func main() {
-	configFile := flag.String("config", "/etc/sluice/shipper.yaml", "configuration file")
+	if len(os.Args) > 1 && os.Args[1] == "validate" {
+		os.Exit(validateCommand(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	configFile := flag.String("config", defaultConfig, "configuration file")
 	flag.Parse()
 	cfg, digest, err := config.Load(*configFile)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "shipper: %v\n", err)
+		fmt.Fprintf(os.Stderr, "shipper: %s: invalid configuration:\n%v\n", *configFile, err)
 		os.Exit(2)
 	}
 	log := logging.New(cfg.Log, "shipper")
@@ -33,7 +42,7 @@ func main() {
 	if cfg.Kubernetes.Enabled {
 		cs, err := kube.NewClientset(cfg.Kubernetes.Kubeconfig)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "shipper: kubernetes: %v\n", err)
+			log.Error("cannot start: kubernetes client", "kubeconfig", cfg.Kubernetes.Kubeconfig, "err", err)
 			os.Exit(2)
 		}
 		klog.SetSlogLogger(log.With("component", "client-go"))
@@ -49,7 +58,7 @@ func main() {
 	}
 	s, err := shipper.New(cfg, digest, log, opts...)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "shipper: %v\n", err)
+		log.Error("cannot start", "err", err)
 		os.Exit(2)
 	}
 	err = service.Run(ctx, s, service.Options{
@@ -59,4 +68,16 @@ func main() {
 	if err != nil {
 		os.Exit(1)
 	}
+}
+
+// validateCommand is `shipper validate`.
+func validateCommand(args []string, stdout, stderr io.Writer) int {
+	return service.Validate("shipper", defaultConfig, args, stdout, stderr, func(file string) (string, error) {
+		c, digest, err := config.Load(file)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("node %s; kafka %s topic %s; tailing %s; state %s; digest %.12s",
+			c.Node, strings.Join(c.Kafka.Brokers, ","), c.Kafka.Topic, strings.Join(c.Tail.Include, ","), c.State.Path, digest), nil
+	})
 }

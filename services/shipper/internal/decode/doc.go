@@ -48,6 +48,14 @@
 // Merger events alias either the Line passed to Add or the Merger's own
 // buffer, valid until the next call to Add or Flush.
 //
+// # Malformed lines
+//
+// A line neither format accepts is an error (ErrMalformed); the tailer ships
+// its bytes as they are, flagged "malformed". MalformedTime still reads the
+// runtime's time from such a line when it has one (a CRI line with an
+// unknown stream, a docker line with a bad "log"), so the line keeps its
+// place in time; without one the parser dates it by when it was read.
+//
 // # Bounded memory
 //
 // The Merger buffers at most maxBytes of content per stream; fragments past

@@ -30,6 +30,10 @@ const (
 	AnnotationPrefix  = "sluice.io/"
 	AnnotationParser  = "sluice.io/parser"  // parse rule hint; sluice.io/parser-<container> wins
 	AnnotationExclude = "sluice.io/exclude" // "true": do not ship; sluice.io/exclude-<container> wins
+	// AnnotationWeight on a namespace is its share of the shipper's read
+	// budget when Kafka is slower than the node's logs (an integer 1-1000;
+	// default 1).
+	AnnotationWeight = "sluice.io/weight"
 )
 
 // Defaults of WatcherConfig's zero values.
@@ -391,9 +395,27 @@ func stripNamespace(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+	out := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 		Name: ns.Name, UID: ns.UID, ResourceVersion: ns.ResourceVersion, Labels: ns.Labels,
-	}}, nil
+	}}
+	if w, ok := ns.Annotations[AnnotationWeight]; ok {
+		out.Annotations = map[string]string{AnnotationWeight: w}
+	}
+	return out, nil
+}
+
+// NamespaceWeight returns the namespace's sluice.io/weight annotation, when
+// it is set to an integer in [1, 1000].
+func (w *Watcher) NamespaceWeight(namespace string) (int, bool) {
+	ns, err := w.namespaces.Get(namespace)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(ns.Annotations[AnnotationWeight]))
+	if err != nil || n < 1 || n > 1000 {
+		return 0, false
+	}
+	return n, true
 }
 
 // annotationFilter decides which pod annotations are kept and copied.

@@ -2,10 +2,24 @@
 // them as decoded events, surviving rotation, truncation, deletion and
 // restarts without losing lines.
 //
+// # Files
+//
+// In the manner of OpenTelemetry's fileconsumer: finder.go discovers files
+// (globs, rotated siblings, rotation and deletion), open.go opens a plain
+// or gzip file by one path and registers it, fingerprint.go identifies it,
+// file.go reads and decodes it, truncate.go handles truncation and
+// copytruncate, ackwindow.go tracks what Kafka acknowledged, and tailer.go
+// runs the loop and owns the checkpoint store.
+//
 // # Acknowledged checkpoints
 //
 // The files on disk are the shipper's buffer, so the checkpoint for a file
-// moves only when Kafka has acknowledged the events before it (Ack). It
+// moves only when Kafka has acknowledged the events before it (Ack). Each
+// file has an ack window: an Ack marks only its own event done, in place
+// (acks may arrive out of order, and a skipped line of an excluded pod is
+// acked at once), and the checkpoint moves to the end of the longest
+// acknowledged prefix, so it is never ahead of an event in flight or
+// refused. It
 // never moves past a partial line whose fragments are still being joined,
 // even when a later line of the other stream was already acknowledged: each
 // emitted event carries the offset the checkpoint may take once it is
@@ -43,17 +57,27 @@
 //
 // # Truncation, deletion, symlinks
 //
-// A file smaller than the offset read, or whose first line changed, was
-// truncated (copytruncate): pending fragments are flushed, the bytes that
-// were never read are counted in Stats.SkippedBytes, and reading restarts
-// at 0 with FlagFileTruncated on the next event. A deleted file is read to
+// A file smaller than the offset read, or whose first line changed (checked
+// at every poll and before every read), was truncated. If a copy of it sits
+// beside it (copytruncate: <name>.<suffix>, same fingerprint, at least as
+// long as what was read), reading goes on in the copy from the same offset,
+// through the same buffer and partial-line state, so nothing is lost and a
+// line cut by the truncation stays one event (Stats.RecoveredBytes).
+// Without a copy, the bytes that were never read are lost: they are
+// counted in Stats.SkippedBytes and per file, and reported through
+// SetOnLoss; what was buffered is decoded (the cut line is one event
+// flagged FlagFileTruncated). Either way the file is read again from 0, its
+// first event flagged FlagFileTruncated, and its siblings are scanned until
+// it is open again, so that a copy made before it had a complete first line
+// is still read. A deleted file is read to
 // its end through the open descriptor and closed DeletedGrace later. A
 // path whose target (after resolving symlinks) is outside Roots is refused.
 //
 // # Fairness, memory, backpressure
 //
 // Each round reads at most ReadBufferBytes from every watched path, so one
-// noisy container cannot starve the others. A file's buffer grows to hold
+// noisy container cannot starve the others; a Budget (SetBudget) may hold a
+// path back while its share of what is in flight is used up. A file's buffer grows to hold
 // one physical line of at most MaxEventBytes+64 KiB; longer lines are
 // decoded from their head and last 4 KiB and the rest is skipped
 // (FlagOverlong, Truncated). Partial-line joining holds at most

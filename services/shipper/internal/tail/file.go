@@ -26,6 +26,10 @@ type file struct {
 	gz         bool
 	limit      *io.LimitedReader // gz only
 
+	// readAt is when the chunk being decoded was read: the emit time of
+	// its events in the ack window (one clock read per chunk).
+	readAt time.Time
+
 	format decode.Format
 	merger *decode.Merger
 
@@ -36,14 +40,19 @@ type file struct {
 	readPos      int64 // offset of buf[bend]: everything before was read
 	size         int64
 	checkedSize  int64
-	state        State
-	eof          bool
-	eofAt        time.Time
-	closed       bool
-	nextFlags    []string
-	renamed      bool    // the watched path was seen naming another file
-	overlong     [3]bool // per stream: the pending event holds an overlong line
-	limitWarned  bool
+	checkedAt    time.Time // when checkedSize was taken
+	// head is the file's first line (at most FingerprintBytes), whose
+	// hash is fp; headGone is set once a mismatch was handled.
+	head        []byte
+	headGone    bool
+	state       State
+	eof         bool
+	eofAt       time.Time
+	closed      bool
+	nextFlags   []string
+	renamed     bool    // the watched path was seen naming another file
+	overlong    [3]bool // per stream: the pending event holds an overlong line
+	limitWarned bool
 
 	// Overlong line in progress: its head is buf[0:headLen]; the rest is
 	// read into buf[headLen:] and discarded except the last tailWindow
@@ -89,7 +98,12 @@ func (t *Tailer) readChunk(ctx context.Context, f *file, emit func(context.Conte
 			f.buf = nb
 		}
 	}
+	if t.headChanged(f) {
+		f.headGone = true
+		return 0, t.truncated(ctx, emit, f.g, f, -1)
+	}
 	n, err := f.rd.Read(f.buf[f.bend:min(len(f.buf), f.bend+chunk)])
+	f.readAt = time.Now()
 	f.bend += n
 	f.readPos += int64(n)
 	if n == 0 {
@@ -186,6 +200,7 @@ func (t *Tailer) readSkip(ctx context.Context, f *file, emit func(context.Contex
 	}
 	scratch := f.buf[f.headLen : f.headLen+chunk]
 	n, err := f.rd.Read(scratch)
+	f.readAt = time.Now()
 	f.readPos += int64(n)
 	if n == 0 {
 		if err != nil && err != io.EOF {
@@ -257,7 +272,9 @@ func (t *Tailer) handleLine(ctx context.Context, emit func(context.Context, Even
 		t.mu.Lock()
 		t.stats.Malformed++
 		t.mu.Unlock()
-		ev := decode.Event{Content: line, Offset: off, End: end, Truncated: overlong}
+		// The runtime's time if the line still has one; 0 otherwise, and
+		// the parser dates the event by when it was read.
+		ev := decode.Event{Time: decode.MalformedTime(f.format, line), Content: line, Offset: off, End: end, Truncated: overlong}
 		if len(ev.Content) > t.cfg.MaxEventBytes {
 			ev.Content, ev.Truncated = ev.Content[:t.cfg.MaxEventBytes], true
 		}
@@ -305,7 +322,11 @@ func (t *Tailer) emitEvent(ctx context.Context, emit func(context.Context, Event
 	}
 	t.mu.Lock()
 	if a := t.acks[f.fp]; a != nil {
-		a.q = append(a.q, ackPoint{end: ev.End, commit: commit})
+		at := f.readAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		a.win.add(ev.End, commit, ev.End-ev.Offset, at)
 	}
 	t.mu.Unlock()
 	err := emit(ctx, Event{

@@ -49,3 +49,12 @@ func readHead(r io.ReaderAt, limit int) ([]byte, error) {
 	}
 	return buf[:n], err
 }
+
+// firstLine returns the part of head a fingerprint covers: the first line
+// with its newline, or all of head when it holds no newline.
+func firstLine(head []byte) []byte {
+	if nl := bytes.IndexByte(head, '\n'); nl >= 0 {
+		head = head[:nl+1]
+	}
+	return bytes.Clone(head)
+}

@@ -47,7 +47,8 @@ type command struct {
 var commands = []*command{
 	{name: "status", summary: "Show each service's name, state, version, node, uptime and config digest.", run: runStatus},
 	{name: "stats", summary: "Show counters, server-side rates, in-flight bytes and consumer lag.", run: runStats},
-	{name: "files", summary: "List the files a shipper tracks, with read/acknowledged offsets.", run: runFiles, servedBy: "shipper"},
+	{name: "files", summary: "List the files a shipper tracks, with read/acknowledged offsets and bytes lost to truncation.", run: runFiles, servedBy: "shipper"},
+	{name: "accounts", summary: "Per-container lines and bytes a shipper tailed, got acknowledged, cut and skipped.", run: runAccounts, servedBy: "shipper"},
 	{name: "pause", summary: "Stop intake (reading files or fetching records); in-flight work drains.", run: runPause},
 	{name: "resume", summary: "Restart intake after pause.", run: runResume},
 	{name: "reload", summary: "Validate and apply a configuration; prints the new digest or the refusal.", run: runReload,
@@ -74,11 +75,12 @@ var commands = []*command{
 			fs.Var(&o.fromOffsets, "from", "start partition `P` at offset N, as P:N (repeatable; default: the oldest)")
 		}},
 	{name: "dlq replay", single: true, servedBy: "indexer", run: runDLQReplay,
-		summary: "Republish a range of one partition's dead letters to the parsed topic.",
+		summary: "Republish a range of one partition's dead letters where their stage reads (parser: raw topic, indexer: parsed topic).",
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.Int64Var(&o.partition, "partition", -1, "dead-letter partition `P` (required)")
 			fs.Int64Var(&o.from, "from", -1, "first offset `N` to replay (required)")
 			fs.Int64Var(&o.to, "to", 0, "stop before offset `M` (0: up to the end)")
+			fs.BoolVar(&o.dryRun, "dry-run", false, "list what would be replayed, and produce nothing")
 		}},
 	{name: "top", run: runTop,
 		summary: "Live view of every given service: throughput, in-flight bytes, lag and errors.",
@@ -133,6 +135,7 @@ type options struct {
 	fromOffsets          offsetList
 	partition, from, to  int64
 	once                 bool
+	dryRun               bool
 	interval             time.Duration
 }
 

@@ -67,7 +67,7 @@ func TestStatus(t *testing.T) {
 		var got map[string]any
 		decodeJSON(t, o.stdout, &got)
 		want := map[string]any{"service": "parser", "version": "1.2.3", "config_digest": digest,
-			"uptime_seconds": "0", "state": "paused", "node": "node-a"}
+			"uptime_seconds": "0", "state": "paused", "node": "node-a", "reason": ""}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got %v, want %v", got, want)
 		}
@@ -156,9 +156,9 @@ func TestFiles(t *testing.T) {
 
 	o := mustRun(t, 0, "", "--addr", shipper, "files")
 	wantCells(t, o.stdout, [][]string{
-		{"PATH", "NAMESPACE", "POD", "CONTAINER", "SIZE", "READ", "ACKED", "BEHIND", "STATE"},
-		{"/var/log/containers/web-1_shop_nginx-abc.log", "shop", "web-1", "nginx", "3.0 MiB", "3145728", "2097152", "1.0 MiB", "active"},
-		{"/var/log/containers/db-0_shop_pg-def.log", "shop", "db-0", "pg", "512 B", "512", "512", "0 B", "rotated"},
+		{"PATH", "NAMESPACE", "POD", "CONTAINER", "SIZE", "READ", "ACKED", "BEHIND", "SKIPPED", "STATE"},
+		{"/var/log/containers/web-1_shop_nginx-abc.log", "shop", "web-1", "nginx", "3.0 MiB", "3145728", "2097152", "1.0 MiB", "0 B", "active"},
+		{"/var/log/containers/db-0_shop_pg-def.log", "shop", "db-0", "pg", "512 B", "512", "512", "0 B", "2.0 KiB", "rotated"},
 	})
 
 	o = mustRun(t, 0, "", "--addr", shipper, "files", "-o", "json")
@@ -174,6 +174,15 @@ func TestFiles(t *testing.T) {
 	if want := "sluicectl: files is served by the shipper; " + parser + " is the parser\n"; o.stderr != want || o.stdout != "" {
 		t.Errorf("stderr %q, want %q; stdout %q", o.stderr, want, o.stdout)
 	}
+}
+
+func TestAccounts(t *testing.T) {
+	shipper, _ := startShipper(t, svcOpts{})
+	o := mustRun(t, 0, "", "--addr", shipper, "accounts")
+	wantCells(t, o.stdout, [][]string{
+		{"NAMESPACE", "POD", "CONTAINER", "TAILED", "BYTES", "ACKED", "CUT", "SKIPPED_TRUNC", "SKIPPED_ROT"},
+		{"shop", "web-1", "nginx", "10", "1200", "9", "1", "300", "0"},
+	})
 }
 
 func TestPauseResume(t *testing.T) {
@@ -426,14 +435,20 @@ func TestDLQ(t *testing.T) {
 			t.Errorf("stdout %q", o.stdout)
 		}
 		o = mustRun(t, 0, "", append(auth, "-o", "json", "dlq", "replay", "--partition", "0", "--from", "0")...)
-		var got map[string]string
+		var got map[string]any
 		decodeJSON(t, o.stdout, &got)
 		if got["replayed"] != "5" {
 			t.Errorf("got %v", got)
 		}
+		o = mustRun(t, 0, "", append(auth, "dlq", "replay", "--dry-run", "--partition", "0", "--from", "7", "--to", "8")...)
+		for _, want := range []string{"would replay 1 dead letter from partition 0", "7       parser  logs.raw  grok: no match", "left 1 dead letter of a stage with no known topic"} {
+			if !strings.Contains(o.stdout, want) {
+				t.Errorf("dry run stdout %q lacks %q", o.stdout, want)
+			}
+		}
 		ix.mu.Lock()
 		defer ix.mu.Unlock()
-		if len(ix.replayed) != 2 || ix.replayed[0].GetPartition() != 1 || ix.replayed[0].GetFromOffset() != 100 || ix.replayed[0].GetToOffset() != 112 {
+		if len(ix.replayed) != 3 || !ix.replayed[2].GetDryRun() || ix.replayed[0].GetPartition() != 1 || ix.replayed[0].GetFromOffset() != 100 || ix.replayed[0].GetToOffset() != 112 {
 			t.Errorf("requests %v", ix.replayed)
 		}
 	})

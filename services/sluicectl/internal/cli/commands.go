@@ -119,7 +119,7 @@ func runFiles(r *runner, args []string) error {
 	multi := len(r.addrs) > 1
 	return r.finish(res, func(w io.Writer, ok []result) {
 		tw := newTable(w)
-		head := []any{"PATH", "NAMESPACE", "POD", "CONTAINER", "SIZE", "READ", "ACKED", "BEHIND", "STATE"}
+		head := []any{"PATH", "NAMESPACE", "POD", "CONTAINER", "SIZE", "READ", "ACKED", "BEHIND", "SKIPPED", "STATE"}
 		if multi {
 			head = append([]any{"ADDR"}, head...)
 		}
@@ -129,7 +129,7 @@ func runFiles(r *runner, args []string) error {
 			for _, f := range x.msg.(*adminv1.ListFilesResponse).GetFiles() {
 				cells := []any{cell(f.GetPath(), 0), cell(f.GetNamespace(), 0), cell(f.GetPod(), 0), cell(f.GetContainer(), 0),
 					top.HumanBytes(float64(f.GetSize())), f.GetOffsetRead(), f.GetOffsetAcked(),
-					top.HumanBytes(float64(f.GetBytesBehind())), cell(f.GetState(), 0)}
+					top.HumanBytes(float64(f.GetBytesBehind())), top.HumanBytes(float64(f.GetSkippedBytes())), cell(f.GetState(), 0)}
 				if multi {
 					cells = append([]any{x.addr}, cells...)
 				}
@@ -139,6 +139,52 @@ func runFiles(r *runner, args []string) error {
 		}
 		if n == 0 {
 			fmt.Fprintln(w, "no tracked files")
+			return
+		}
+		tw.Flush()
+	})
+}
+
+// accountColumns are the per-container counts runAccounts shows, in order.
+var accountColumns = []struct{ key, head string }{
+	{"lines_tailed", "TAILED"}, {"bytes_tailed", "BYTES"}, {"lines_produced", "ACKED"},
+	{"lines_oversized", "CUT"}, {"bytes_skipped_truncation", "SKIPPED_TRUNC"}, {"bytes_skipped_rotation", "SKIPPED_ROT"},
+}
+
+func runAccounts(r *runner, args []string) error {
+	if err := noArgs(r, args); err != nil {
+		return err
+	}
+	res := r.each(func(ctx context.Context, t *target) (proto.Message, error) {
+		return t.shipper().ListAccounts(ctx, &adminv1.ListAccountsRequest{})
+	})
+	multi := len(r.addrs) > 1
+	return r.finish(res, func(w io.Writer, ok []result) {
+		tw := newTable(w)
+		head := []any{"NAMESPACE", "POD", "CONTAINER"}
+		for _, c := range accountColumns {
+			head = append(head, c.head)
+		}
+		if multi {
+			head = append([]any{"ADDR"}, head...)
+		}
+		row(tw, head...)
+		n := 0
+		for _, x := range ok {
+			for _, a := range x.msg.(*adminv1.ListAccountsResponse).GetAccounts() {
+				cells := []any{cell(a.GetNamespace(), 0), cell(a.GetPod(), 0), cell(a.GetContainer(), 0)}
+				for _, c := range accountColumns {
+					cells = append(cells, a.GetCounts()[c.key])
+				}
+				if multi {
+					cells = append([]any{x.addr}, cells...)
+				}
+				row(tw, cells...)
+				n++
+			}
+		}
+		if n == 0 {
+			fmt.Fprintln(w, "no containers counted yet")
 			return
 		}
 		tw.Flush()

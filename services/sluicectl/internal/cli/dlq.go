@@ -74,7 +74,7 @@ func runDLQReplay(r *runner, args []string) error {
 	}
 	msg, err := r.call(r.ctx, r.addrs[0], func(ctx context.Context, t *target) (proto.Message, error) {
 		return t.indexer().ReplayDeadLetters(ctx, &adminv1.ReplayDeadLettersRequest{
-			Partition: int32(o.partition), FromOffset: o.from, ToOffset: o.to,
+			Partition: int32(o.partition), FromOffset: o.from, ToOffset: o.to, DryRun: o.dryRun,
 		})
 	})
 	if err != nil {
@@ -93,6 +93,21 @@ func runDLQReplay(r *runner, args []string) error {
 		span = fmt.Sprintf("offsets %d to %d (exclusive)", o.from, o.to)
 	}
 	n := resp.GetReplayed()
-	fmt.Fprintf(r.stdout, "replayed %d dead %s from partition %d, %s\n", n, plural(int(min(n, 2)), "letter", "letters"), o.partition, span)
+	if o.dryRun {
+		fmt.Fprintf(r.stdout, "would replay %d dead %s from partition %d, %s\n", n, plural(int(min(n, 2)), "letter", "letters"), o.partition, span)
+		tw := newTable(r.stdout)
+		row(tw, "OFFSET", "STAGE", "TO", "REASON")
+		for _, l := range resp.GetLetters() {
+			row(tw, l.GetLetter().GetOffset(), cell(l.GetLetter().GetStage(), 0), l.GetTargetTopic(), cell(l.GetLetter().GetReason(), 80))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(r.stdout, "replayed %d dead %s from partition %d, %s\n", n, plural(int(min(n, 2)), "letter", "letters"), o.partition, span)
+	}
+	if s := resp.GetSkipped(); s > 0 {
+		fmt.Fprintf(r.stdout, "left %d dead %s of a stage with no known topic\n", s, plural(int(min(s, 2)), "letter", "letters"))
+	}
 	return nil
 }

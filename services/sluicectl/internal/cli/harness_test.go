@@ -107,7 +107,14 @@ func (fakeShipper) ListFiles(context.Context, *adminv1.ListFilesRequest) (*admin
 	}, {
 		Path:      "/var/log/containers/db-0_shop_pg-def.log",
 		Namespace: "shop", Pod: "db-0", Container: "pg", Fingerprint: "f2",
-		Size: 512, OffsetRead: 512, OffsetAcked: 512, State: "rotated",
+		Size: 512, OffsetRead: 512, OffsetAcked: 512, State: "rotated", SkippedBytes: 2 << 10,
+	}}}, nil
+}
+
+func (fakeShipper) ListAccounts(context.Context, *adminv1.ListAccountsRequest) (*adminv1.ListAccountsResponse, error) {
+	return &adminv1.ListAccountsResponse{Accounts: []*adminv1.ContainerAccount{{
+		Namespace: "shop", Pod: "web-1", Container: "nginx",
+		Counts: map[string]int64{"lines_tailed": 10, "bytes_tailed": 1200, "lines_produced": 9, "lines_oversized": 1, "bytes_skipped_truncation": 300},
 	}}}, nil
 }
 
@@ -203,7 +210,12 @@ func (f *fakeIndexer) ReplayDeadLetters(_ context.Context, req *adminv1.ReplayDe
 	if req.GetToOffset() != 0 {
 		n = req.GetToOffset() - req.GetFromOffset()
 	}
-	return &adminv1.ReplayDeadLettersResponse{Replayed: n}, nil
+	resp := &adminv1.ReplayDeadLettersResponse{Replayed: n}
+	if req.GetDryRun() {
+		resp.Skipped = 1
+		resp.Letters = []*adminv1.ReplayedLetter{{TargetTopic: "logs.raw", Letter: &adminv1.DeadLetter{Offset: req.GetFromOffset(), Stage: "parser", Reason: "grok: no match"}}}
+	}
+	return resp, nil
 }
 
 // svcOpts configure a test admin server.

@@ -6,7 +6,6 @@ package conn
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +16,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/sluice-io/sluice/libs/tlsconfig"
 )
 
 // DefaultPort is the admin API's default port.
@@ -32,8 +33,8 @@ const MaxRecvBytes = 16 << 20
 type Options struct {
 	// Token is sent as "authorization: Bearer <token>"; empty sends nothing.
 	Token string
-	// TLS enables TLS; CAFile (PEM) replaces the system roots; CertFile and
-	// KeyFile present a client certificate (mTLS).
+	// TLS enables TLS; CAFile (PEM) is trusted in addition to the system
+	// roots; CertFile and KeyFile present a client certificate (mTLS).
 	TLS                       bool
 	CAFile, CertFile, KeyFile string
 }
@@ -92,39 +93,23 @@ func Dial(target string, o Options) (*grpc.ClientConn, error) {
 	return grpc.NewClient(target, opts...)
 }
 
-// TLSConfig builds the client TLS configuration from o.
+// TLSConfig builds the client TLS configuration from o; errors name the
+// flag at fault.
 func TLSConfig(o Options) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	switch {
+	case o.CertFile != "" && o.KeyFile == "":
+		return nil, errors.New("--cert needs --key")
+	case o.KeyFile != "" && o.CertFile == "":
+		return nil, errors.New("--key needs --cert")
+	}
+	tc, err := tlsconfig.Client{CertFile: o.CertFile, KeyFile: o.KeyFile}.Config()
+	if err != nil {
+		return nil, fmt.Errorf("--cert/--key: %w", err)
+	}
 	if o.CAFile != "" {
-		pem, err := ReadFile(o.CAFile)
-		if err != nil {
+		if tc.RootCAs, err = tlsconfig.SystemRootsWith(o.CAFile); err != nil {
 			return nil, fmt.Errorf("--ca: %w", err)
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("--ca: %s holds no PEM certificate", o.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	switch {
-	case o.CertFile != "" && o.KeyFile != "":
-		certPEM, err := ReadFile(o.CertFile)
-		if err != nil {
-			return nil, fmt.Errorf("--cert: %w", err)
-		}
-		keyPEM, err := ReadFile(o.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("--key: %w", err)
-		}
-		cert, err := tls.X509KeyPair(certPEM, keyPEM)
-		if err != nil {
-			return nil, fmt.Errorf("--cert/--key: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	case o.CertFile != "":
-		return nil, errors.New("--cert needs --key")
-	case o.KeyFile != "":
-		return nil, errors.New("--key needs --cert")
 	}
 	return tc, nil
 }
