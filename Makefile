@@ -28,7 +28,7 @@ test-modules: ## Run each module's tests on its own go.mod (GOWORK=off) to keep 
 .PHONY: build
 build: ## Build every service binary and tool into bin/.
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./services/shipper/cmd/... ./services/parser/cmd/... ./services/indexer/cmd/... ./loadtest/cmd/...
+	$(GO) build -o $(BIN)/ ./services/shipper/cmd/... ./services/parser/cmd/... ./services/indexer/cmd/... ./services/sluicectl/cmd/... ./loadtest/cmd/...
 
 .PHONY: bench
 bench: ## Run the benchmarks (hot paths and service paths) once each.

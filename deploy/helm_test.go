@@ -792,6 +792,9 @@ func checkImageRef(tb testing.TB, where, image string) {
 const fakeNodeName = "node-1"
 
 // fakeSecret is what a secretKeyRef resolves to in the tests.
+// fakePodName stands for the downward API's metadata.name.
+const fakePodName = "sluice-pod-0"
+
 func fakeSecret(name, key string) string { return "secret:" + name + "/" + key }
 
 // containerEnv resolves a container's environment the way the kubelet
@@ -807,6 +810,8 @@ func containerEnv(tb testing.TB, c corev1.Container) map[string]string {
 			env[e.Name] = fakeSecret(e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)
 		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "spec.nodeName":
 			env[e.Name] = fakeNodeName
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+			env[e.Name] = fakePodName
 		default:
 			tb.Errorf("%s: env %s from unexpected source %+v", c.Name, e.Name, e.ValueFrom)
 		}

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/libs/logging/loggingtest"
 	"github.com/sluice-io/sluice/libs/telemetry"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 )
@@ -51,26 +51,8 @@ func (f *fakeRunner) Resume()                                        {}
 func (f *fakeRunner) Reload(context.Context, []byte) (string, error) { return "", nil }
 func (f *fakeRunner) ConfigDigest() string                           { return "d" }
 
-// syncBuffer is a log destination safe for the service's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLog() (*slog.Logger, *syncBuffer) {
-	var buf syncBuffer
+func testLog() (*slog.Logger, *loggingtest.Buffer) {
+	var buf loggingtest.Buffer
 	return slog.New(slog.NewTextHandler(&buf, nil)), &buf
 }
 

@@ -136,11 +136,28 @@ func TestKafkaClusterSASLSSL(t *testing.T) {
 
 	// Kill the leader of raw partition 0 while lines are being written.
 	leader := partitionLeader(t, adm, raw, 0)
-	var wg sync.WaitGroup
+	// The writer runs until the broker is back; it may not call t.Fatal.
+	var (
+		wg       sync.WaitGroup
+		writeErr error
+	)
+	back := make(chan struct{})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		writeAll(t, pods, 300, 10)
+		for {
+			for _, p := range pods {
+				if _, err := p.Write(2); err != nil {
+					writeErr = err
+					return
+				}
+			}
+			select {
+			case <-back:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 	}()
 	time.Sleep(300 * time.Millisecond)
 	c.Kill(t, leader)
@@ -148,7 +165,11 @@ func TestKafkaClusterSASLSSL(t *testing.T) {
 	time.Sleep(3 * time.Second)
 	c.Start(t, leader)
 	t.Logf("broker %d restarted", leader)
+	close(back)
 	wg.Wait()
+	if writeErr != nil {
+		t.Fatal(writeErr)
+	}
 	writeAll(t, pods, 50, 25)
 
 	want := total(pods)

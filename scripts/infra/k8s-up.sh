@@ -88,7 +88,7 @@ if [[ ! -f "$DIR/.complete" ]]; then
   ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
   rm -rf "$DIR/bin.tmp"
   mkdir -p "$DIR/bin.tmp"
-  if ! (cd "$MODDIR" && GOWORK=off GOFLAGS=-mod=readonly CGO_ENABLED=0 \
+  if ! (cd "$MODDIR" && GOWORK=off GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
     "$GO" build -trimpath -ldflags "$ldflags" -o "$DIR/bin.tmp/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl) >"$DIR/build.log" 2>&1; then
     tail -n 40 "$DIR/build.log" >&2

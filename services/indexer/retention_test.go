@@ -3,6 +3,11 @@ package indexer
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -119,5 +124,40 @@ func TestDefaultRetention(t *testing.T) {
 			}
 			tt.check(t, srv, tm)
 		})
+	}
+}
+
+// TestRetentionWithoutISM: an OpenSearch without the index-management
+// plugin answers "no handler found" for the ISM API; the indexer starts all
+// the same and says that no retention policy was installed.
+func TestRetentionWithoutISM(t *testing.T) {
+	srv := bulktest.New(t, bulktest.WithOpenSearch())
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_plugins/_ism/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"no handler found for uri [` + r.URL.Path + `] and method [` + r.Method + `]"}`))
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	cfg := sinkConfig(front.URL)
+	cfg.Elasticsearch.Flavor = "opensearch"
+	var logs strings.Builder
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	if _, err := NewSink(context.Background(), cfg, WithSetupLog(log)); err != nil {
+		t.Fatalf("NewSink without ISM: %v", err)
+	}
+	if !strings.Contains(logs.String(), "no retention policy installed") {
+		t.Fatalf("no warning logged:\n%s", logs.String())
+	}
+	if srv.Template(cfg.Elasticsearch.TemplateName) == nil {
+		t.Fatal("template not installed")
 	}
 }

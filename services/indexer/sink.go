@@ -107,7 +107,17 @@ func setup(ctx context.Context, cl *bulk.Client, cfg config.Config, log *slog.Lo
 			if err != nil {
 				return fmt.Errorf("elasticsearch.ilm: %w", err)
 			}
-			steps = append(steps, step{"installing the ISM policy", func(ctx context.Context) error { return cl.EnsureISMPolicy(ctx, es.ILM.Policy, body) }})
+			steps = append(steps, step{"installing the ISM policy", func(ctx context.Context) error {
+				err := cl.EnsureISMPolicy(ctx, es.ILM.Policy, body)
+				if errors.Is(err, bulk.ErrNoISM) {
+					// Retention is the operator's comfort, not a condition of
+					// indexing: say so and go on.
+					log.Warn("no retention policy installed: the search engine has no ISM API (index-management plugin); indices are kept until deleted",
+						"urls", strings.Join(es.URLs, ","), "policy", es.ILM.Policy)
+					return nil
+				}
+				return err
+			}})
 		} else {
 			body, err := ecs.Policy(ecs.PolicyOptions{
 				Rollover:                    rollover,

@@ -111,10 +111,10 @@ func TestStaticMembershipRestart(t *testing.T) {
 	waitFor(t, 30*time.Second, func() bool { return e.es.Count() == 200 }, "the first documents")
 	_ = first
 
+	bParts := b.ix.Owned()[parsedTopic]
 	if err := a.stop(service.ErrAbort); err != nil {
 		t.Fatal(err)
 	}
-	bParts := b.ix.Owned()[parsedTopic]
 	parts := e.produceByPartition(200, 400)
 	var onB int
 	for p, ids := range parts {
@@ -126,6 +126,16 @@ func TestStaticMembershipRestart(t *testing.T) {
 		t.Fatalf("%d of 400 documents on the surviving replica's partitions %v; want some on each", onB, bParts)
 	}
 	waitFor(t, 15*time.Second, func() bool { return e.es.Count() >= 200+onB }, "the surviving replica's %d documents while the other is down", onB)
+	// A static member that dies keeps its partitions until the session
+	// timeout (a dynamic one would have left, handing them over at once):
+	// they wait for the restart.
+	time.Sleep(2 * time.Second)
+	if n := b.ix.ownedCount(); n != len(bParts) {
+		t.Fatalf("the surviving replica holds %d partitions after the kill, want its own %d: the killed one was not a static member", n, len(bParts))
+	}
+	if n := e.es.Count(); n != 200+onB {
+		t.Fatalf("%d documents indexed while the killed replica's partitions should wait, want %d", n, 200+onB)
+	}
 
 	start := time.Now()
 	e.start(cfgA, nil)

@@ -1,13 +1,11 @@
 package shipper
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +15,7 @@ import (
 
 	libconfig "github.com/sluice-io/sluice/libs/config"
 	"github.com/sluice-io/sluice/libs/kafkatest"
+	"github.com/sluice-io/sluice/libs/logging/loggingtest"
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 	"github.com/sluice-io/sluice/services/shipper/internal/kube"
 )
@@ -46,24 +45,6 @@ func refuseProduce(c *kafkatest.Cluster, down *atomic.Bool) {
 	})
 }
 
-// syncBuffer is a log sink safe for the shipper's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestKafkaStallIsVisible covers "nothing silent" for FAULTS row 4: while
 // Kafka does not acknowledge for longer than kafka.stall_threshold, the
 // shipper logs at WARN what it waits for, repeating every
@@ -79,7 +60,7 @@ func TestKafkaStallIsVisible(t *testing.T) {
 	down.Store(true)
 	refuseProduce(c, &down)
 	writeCRI(t, filepath.Join(dir, "web-1_shop_nginx-"+containerID+".log"), 0, 50)
-	var logs syncBuffer
+	var logs loggingtest.Buffer
 	s, err := New(cfg, "test", slog.New(slog.NewJSONHandler(&logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +120,9 @@ func (f flipMeta) Lookup(_ string, m kube.Meta) (*logsv1.Kubernetes, string, boo
 func TestExcludeWhileInFlight(t *testing.T) {
 	old := metadataTTL
 	metadataTTL = 20 * time.Millisecond
-	defer func() { metadataTTL = old }()
+	// Registered before the shipper's own cleanup, so it runs after the
+	// shipper stopped.
+	t.Cleanup(func() { metadataTTL = old })
 	c := kafkatest.New(t, 1, "logs.raw")
 	dir := t.TempDir()
 	cfg := testConfig(t, c, dir)

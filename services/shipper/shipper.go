@@ -620,7 +620,11 @@ func (s *Shipper) fileInfo(path string) *fileInfo {
 // publish path adds to a file's own counters, and flushAccounts moves them
 // to the shared accounts now and then, off the per-line path.
 type acctDelta struct {
-	tailed, tailedBytes, produced, oversized atomic.Int64
+	// Written by the publish path.
+	tailed, tailedBytes, oversized atomic.Int64
+	_                              [40]byte // keep produced off their cache line
+	// Written by the producer's promises.
+	produced atomic.Int64
 }
 
 func sameContainer(a, b *logsv1.Kubernetes) bool {

@@ -173,7 +173,7 @@ func TestBrokerOutage(t *testing.T) {
 		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
 		for _, tp := range pr.Topics {
 			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic = tp.Topic
+			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
 			for _, p := range tp.Partitions {
 				rp := kmsg.NewProduceResponseTopicPartition()
 				rp.Partition = p.Partition

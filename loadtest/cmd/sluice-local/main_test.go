@@ -1,38 +1,20 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluice-io/sluice/libs/logging/loggingtest"
 )
 
 var (
 	adminLine = regexp.MustCompile(`(?m)^sluice-local: (\S+)\s+admin (127\.0\.0\.1:(\d+))\s+metrics http://127\.0\.0\.1:(\d+)/metrics$`)
 	finalLine = regexp.MustCompile(`(?m)^sluice-local: (\d+) of (\d+) lines indexed into `)
 )
-
-// syncBuffer collects a run's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func testOptions(t *testing.T) options {
 	return options{dir: t.TempDir(), pods: 2, rate: 100, progress: 500 * time.Millisecond, drain: 30 * time.Second}
@@ -45,7 +27,7 @@ func TestInterruptDrains(t *testing.T) {
 	o := testOptions(t)
 	o.duration = 0
 	genCtx, interrupt := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out loggingtest.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(genCtx, context.Background(), o, &out) }()
 	// Interrupt while lines are being written, once some are through.
@@ -80,7 +62,7 @@ func TestInterruptDrains(t *testing.T) {
 // TestFreePorts runs two pipelines at once with the default ports: each
 // binds its own, printed, and both complete.
 func TestFreePorts(t *testing.T) {
-	var outs [2]syncBuffer
+	var outs [2]loggingtest.Buffer
 	errs := make(chan error, 2)
 	for i := range outs {
 		o := testOptions(t)

@@ -314,6 +314,12 @@ what its configuration file's ${VAR} references read.
   value: /var/lib/sluice
 - name: SLUICE_KUBERNETES
   value: "true"
+{{- else }}
+{{- /* The consumer group's static member id: a restarted replica resumes its partitions at once. */}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
 {{- end }}
 {{ include "sluice.kafkaEnv" . }}
 {{- if eq .component "indexer" }}

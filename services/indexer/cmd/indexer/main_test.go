@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,25 +13,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/sluice-io/sluice/libs/config"
+	"github.com/sluice-io/sluice/libs/logging/loggingtest"
 	indexercfg "github.com/sluice-io/sluice/services/indexer/config"
 )
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -57,7 +40,7 @@ func TestUnreachableEngineServesHealth(t *testing.T) {
 	cfg.Elasticsearch.BackoffMax = config.Duration(50 * time.Millisecond)
 	admin := freeAddr(t)
 	cfg.Admin.Listen, cfg.Admin.MetricsListen = admin, ""
-	var logs logBuffer
+	var logs loggingtest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,12 +1,27 @@
 package bulk
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 )
+
+// ErrNoISM says the cluster has no Index State Management API (an
+// OpenSearch built without the index-management plugin).
+var ErrNoISM = errors.New("the search engine has no ISM API (index-management plugin)")
+
+// noHandler reports an answer for a path the engine does not serve at all,
+// as opposed to a policy it does not have.
+func noHandler(status int, data []byte) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed:
+		return bytes.Contains(data, []byte("no handler found"))
+	}
+	return false
+}
 
 // EnsureISMPolicy installs the OpenSearch Index State Management policy
 // name with PUT _plugins/_ism/policies/<name> when it does not exist yet.
@@ -26,6 +41,8 @@ func (c *Client) EnsureISMPolicy(ctx context.Context, name string, body []byte) 
 	switch {
 	case resp.StatusCode/100 == 2:
 		return nil
+	case noHandler(resp.StatusCode, data):
+		return fmt.Errorf("ISM policy %q: %w", name, ErrNoISM)
 	case resp.StatusCode != http.StatusNotFound:
 		return fmt.Errorf("ISM policy %q: %w", name, c.httpError(h, "GET "+path, resp.StatusCode, data, ""))
 	}
@@ -35,6 +52,9 @@ func (c *Client) EnsureISMPolicy(ctx context.Context, name string, body []byte) 
 	}
 	if resp.StatusCode == http.StatusConflict {
 		return nil // another replica installed it first
+	}
+	if noHandler(resp.StatusCode, data) {
+		return fmt.Errorf("ISM policy %q: %w", name, ErrNoISM)
 	}
 	if resp.StatusCode/100 != 2 {
 		hint := ""

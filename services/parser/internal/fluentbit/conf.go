@@ -1,10 +1,11 @@
 package fluentbit
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/sluice-io/sluice/libs/fluentbitconf"
 )
 
 // Type is one entry of a parser's Types property.
@@ -60,136 +61,63 @@ type Parser struct {
 // ignored. @SET variables are substituted as ${name}; @INCLUDE cannot be
 // followed from a reader and is an error.
 func ParseFile(r io.Reader) ([]Parser, error) {
+	// On a syntax error the sections before it are still interpreted, so
+	// the first error in the file is the one reported; the last of them is
+	// cut short by the error and is not checked for completeness.
+	sections, syntaxErr := fluentbitconf.Parse(r)
 	var out []Parser
-	vars := map[string]string{}
 	seen := map[string]int{}
-	var cur *Parser
-	skipping := false
-	finish := func() error {
-		if cur == nil {
-			return nil
-		}
-		p := cur
-		cur = nil
-		if p.Name == "" {
-			return fmt.Errorf("fluentbit: line %d: section has no Name", p.Line)
-		}
-		if prev, dup := seen[p.Name]; dup {
-			return fmt.Errorf("fluentbit: line %d: parser %q already defined at line %d", p.Line, p.Name, prev)
-		}
-		seen[p.Name] = p.Line
-		if !p.Multiline {
-			if p.Format == "" {
-				return fmt.Errorf("fluentbit: line %d: parser %q has no Format", p.Line, p.Name)
-			}
-			if p.Format == "regex" && p.Regex == "" {
-				return fmt.Errorf("fluentbit: line %d: parser %q has Format regex but no Regex", p.Line, p.Name)
-			}
-		}
-		out = append(out, *p)
-		return nil
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	lineNo := 0
-	for sc.Scan() {
-		lineNo++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
+	for i, s := range sections {
+		var p Parser
+		switch s.Name {
+		case "PARSER":
+			p = Parser{Line: s.Line, SkipEmptyValues: true, TimeStrict: true}
+		case "MULTILINE_PARSER":
+			p = Parser{Line: s.Line, Multiline: true, SkipEmptyValues: true, TimeStrict: true}
+		default:
 			continue
 		}
-		if line[0] == '@' {
-			cmd, arg, _ := strings.Cut(line, " ")
-			switch strings.ToUpper(cmd) {
-			case "@SET":
-				k, v, ok := strings.Cut(strings.TrimSpace(arg), "=")
-				if !ok {
-					return nil, fmt.Errorf("fluentbit: line %d: @SET needs name=value", lineNo)
-				}
-				vars[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			case "@INCLUDE":
-				return nil, fmt.Errorf("fluentbit: line %d: @INCLUDE %s cannot be followed when reading a single file", lineNo, strings.TrimSpace(arg))
-			default:
-				return nil, fmt.Errorf("fluentbit: line %d: unknown command %s", lineNo, cmd)
+		for _, prop := range s.Properties {
+			if prop.Value == "" {
+				return nil, fmt.Errorf("fluentbit: line %d: property %q has no value", prop.Line, prop.Key)
 			}
-			continue
-		}
-		if line[0] == '[' {
-			if !strings.HasSuffix(line, "]") {
-				return nil, fmt.Errorf("fluentbit: line %d: malformed section header %q", lineNo, line)
-			}
-			if err := finish(); err != nil {
+			if err := p.set(prop.Lower, prop.Value, prop.Line); err != nil {
 				return nil, err
 			}
-			switch strings.ToUpper(strings.TrimSpace(line[1 : len(line)-1])) {
-			case "PARSER":
-				cur = &Parser{Line: lineNo, SkipEmptyValues: true, TimeStrict: true}
-				skipping = false
-			case "MULTILINE_PARSER":
-				cur = &Parser{Line: lineNo, Multiline: true, SkipEmptyValues: true, TimeStrict: true}
-				skipping = false
-			default:
-				skipping = true
-			}
-			continue
 		}
-		if skipping {
-			continue
+		if syntaxErr != nil && i == len(sections)-1 {
+			break
 		}
-		if cur == nil {
-			return nil, fmt.Errorf("fluentbit: line %d: property outside a section", lineNo)
-		}
-		key, val := splitProperty(line)
-		if val == "" {
-			return nil, fmt.Errorf("fluentbit: line %d: property %q has no value", lineNo, key)
-		}
-		val = expandVars(val, vars)
-		if err := cur.set(strings.ToLower(key), val, lineNo); err != nil {
+		if err := p.validate(seen); err != nil {
 			return nil, err
 		}
+		out = append(out, p)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("fluentbit: reading: %w", err)
-	}
-	if err := finish(); err != nil {
-		return nil, err
+	if syntaxErr != nil {
+		return nil, fmt.Errorf("fluentbit: %w", syntaxErr)
 	}
 	return out, nil
 }
 
-func splitProperty(line string) (key, val string) {
-	i := strings.IndexAny(line, " \t")
-	if i < 0 {
-		return line, ""
+// validate checks what a section needs once all its properties are read,
+// and records its name in seen so a later section cannot redefine it.
+func (p *Parser) validate(seen map[string]int) error {
+	if p.Name == "" {
+		return fmt.Errorf("fluentbit: line %d: section has no Name", p.Line)
 	}
-	return line[:i], strings.TrimSpace(line[i:])
-}
-
-func expandVars(s string, vars map[string]string) string {
-	if !strings.Contains(s, "${") {
-		return s
+	if prev, dup := seen[p.Name]; dup {
+		return fmt.Errorf("fluentbit: line %d: parser %q already defined at line %d", p.Line, p.Name, prev)
 	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+	seen[p.Name] = p.Line
+	if !p.Multiline {
+		if p.Format == "" {
+			return fmt.Errorf("fluentbit: line %d: parser %q has no Format", p.Line, p.Name)
 		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String()
+		if p.Format == "regex" && p.Regex == "" {
+			return fmt.Errorf("fluentbit: line %d: parser %q has Format regex but no Regex", p.Line, p.Name)
 		}
-		name := s[i+2 : i+j]
-		b.WriteString(s[:i])
-		if v, ok := vars[name]; ok {
-			b.WriteString(v)
-		} else {
-			b.WriteString(s[i : i+j+1])
-		}
-		s = s[i+j+1:]
 	}
+	return nil
 }
 
 func parseBool(v string) (bool, bool) {
@@ -220,7 +148,7 @@ func (p *Parser) set(key, val string, line int) error {
 			p.FlushTimeout = val
 			return nil
 		case "rule":
-			toks, err := quotedTokens(val)
+			toks, err := fluentbitconf.Fields(val)
 			if err != nil || len(toks) != 3 {
 				return fmt.Errorf("fluentbit: line %d: rule needs three quoted values: state, regex, next state", line)
 			}
@@ -276,31 +204,4 @@ func (p *Parser) set(key, val string, line int) error {
 		p.Extra[key] = val
 	}
 	return nil
-}
-
-// quotedTokens splits `"a" "b c" d` into [a, b c, d].
-func quotedTokens(s string) ([]string, error) {
-	var out []string
-	for {
-		s = strings.TrimLeft(s, " \t")
-		if s == "" {
-			return out, nil
-		}
-		if s[0] == '"' || s[0] == '\'' {
-			q := s[0]
-			end := strings.IndexByte(s[1:], q)
-			if end < 0 {
-				return nil, fmt.Errorf("unterminated quote")
-			}
-			out = append(out, s[1:1+end])
-			s = s[end+2:]
-			continue
-		}
-		end := strings.IndexAny(s, " \t")
-		if end < 0 {
-			end = len(s)
-		}
-		out = append(out, s[:end])
-		s = s[end:]
-	}
 }

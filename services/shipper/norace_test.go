@@ -1,0 +1,5 @@
+//go:build !race
+
+package shipper
+
+const raceEnabled = false
