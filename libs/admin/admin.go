@@ -260,6 +260,28 @@ func (a *adminService) GetStatus(context.Context, *adminv1.GetStatusRequest) (*a
 	return resp, nil
 }
 
+// ConfigSource is implemented by a Service that can show its running
+// configuration (GetConfig).
+type ConfigSource interface {
+	// RunningConfig returns the configuration in effect, as the service's
+	// configuration struct; GetConfig redacts its secrets.
+	RunningConfig() any
+}
+
+// GetConfig returns the running configuration as YAML with every secret
+// redacted (config.RedactedYAML).
+func (a *adminService) GetConfig(context.Context, *adminv1.GetConfigRequest) (*adminv1.GetConfigResponse, error) {
+	src, ok := a.s.svc.(ConfigSource)
+	if !ok {
+		return nil, status.Errorf(codes.Unimplemented, "%s does not show its configuration", a.s.name)
+	}
+	doc, err := config.RedactedYAML(src.RunningConfig())
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	return &adminv1.GetConfigResponse{ConfigYaml: string(doc)}, nil
+}
+
 func (a *adminService) GetStats(ctx context.Context, _ *adminv1.GetStatsRequest) (*adminv1.GetStatsResponse, error) {
 	return a.s.svc.Stats(ctx), nil
 }

@@ -32,7 +32,7 @@ type SASL struct {
 	// Mechanism is "", "plain", "scram-sha-256" or "scram-sha-512".
 	Mechanism string `yaml:"mechanism"`
 	Username  string `yaml:"username"`
-	Password  string `yaml:"password"`
+	Password  string `yaml:"password" secret:"true"`
 }
 
 // Validate checks the section. An empty broker list is an error: a

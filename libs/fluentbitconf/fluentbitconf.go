@@ -34,10 +34,12 @@ func (e *Error) Unwrap() error { return e.Err }
 type Property struct {
 	Key   string // as written, for messages
 	Lower string // Key lower-cased: Fluent Bit matches keys case-insensitively
-	// Value is the rest of the line, trimmed, with ${name} replaced by the
-	// value of an earlier @SET name=...; references to unknown names are
-	// kept as written. It may be empty: whether that is an error depends on
-	// the key, so callers decide.
+	// Raw is the rest of the line, trimmed. It may be empty: whether a key
+	// needs a value is for the caller to decide, and a caller checks Raw so
+	// that a variable set to nothing still counts as a written value.
+	Raw string
+	// Value is Raw with ${name} replaced by the value of an earlier
+	// @SET name=...; references to unknown names are kept as written.
 	Value string
 	Line  int
 }
@@ -88,6 +90,7 @@ func Parse(r io.Reader) ([]Section, error) {
 			s.Properties = append(s.Properties, Property{
 				Key:   key,
 				Lower: strings.ToLower(key),
+				Raw:   val,
 				Value: expand(val, vars),
 				Line:  lineNo,
 			})

@@ -20,10 +20,10 @@ func TestParse(t *testing.T) {
 			name: "sections and properties",
 			conf: "[SERVICE]\n    Flush 1\n\n[parser]\n    Name   json\n    Format json\n",
 			want: []Section{
-				{Name: "SERVICE", Line: 1, Properties: []Property{{Key: "Flush", Lower: "flush", Value: "1", Line: 2}}},
+				{Name: "SERVICE", Line: 1, Properties: []Property{{Key: "Flush", Lower: "flush", Raw: "1", Value: "1", Line: 2}}},
 				{Name: "PARSER", Line: 4, Properties: []Property{
-					{Key: "Name", Lower: "name", Value: "json", Line: 5},
-					{Key: "Format", Lower: "format", Value: "json", Line: 6},
+					{Key: "Name", Lower: "name", Raw: "json", Value: "json", Line: 5},
+					{Key: "Format", Lower: "format", Raw: "json", Value: "json", Line: 6},
 				}},
 			},
 		},
@@ -35,60 +35,65 @@ func TestParse(t *testing.T) {
 		{
 			name: "empty section name",
 			conf: "[]\n k v\n",
-			want: []Section{{Name: "", Line: 1, Properties: []Property{{Key: "k", Lower: "k", Value: "v", Line: 2}}}},
+			want: []Section{{Name: "", Line: 1, Properties: []Property{{Key: "k", Lower: "k", Raw: "v", Value: "v", Line: 2}}}},
 		},
 		{
 			name: "tab separates key from value",
 			conf: "[P]\n\tRegex\t^(?<a> b)$ \n",
-			want: []Section{{Name: "P", Line: 1, Properties: []Property{{Key: "Regex", Lower: "regex", Value: "^(?<a> b)$", Line: 2}}}},
+			want: []Section{{Name: "P", Line: 1, Properties: []Property{{Key: "Regex", Lower: "regex", Raw: "^(?<a> b)$", Value: "^(?<a> b)$", Line: 2}}}},
 		},
 		{
 			name: "first blank wins whether space or tab",
 			conf: "[P]\n a\tb c\n d e\tf\n",
 			want: []Section{{Name: "P", Line: 1, Properties: []Property{
-				{Key: "a", Lower: "a", Value: "b c", Line: 2},
-				{Key: "d", Lower: "d", Value: "e\tf", Line: 3},
+				{Key: "a", Lower: "a", Raw: "b c", Value: "b c", Line: 2},
+				{Key: "d", Lower: "d", Raw: "e\tf", Value: "e\tf", Line: 3},
 			}}},
 		},
 		{
 			name: "key without value is kept with an empty value",
 			conf: "[P]\n Name\n",
-			want: []Section{{Name: "P", Line: 1, Properties: []Property{{Key: "Name", Lower: "name", Value: "", Line: 2}}}},
+			want: []Section{{Name: "P", Line: 1, Properties: []Property{{Key: "Name", Lower: "name", Raw: "", Value: "", Line: 2}}}},
 		},
 		{
 			name: "repeated keys keep file order",
 			conf: "[MULTILINE_PARSER]\n rule a\n RULE b\n",
 			want: []Section{{Name: "MULTILINE_PARSER", Line: 1, Properties: []Property{
-				{Key: "rule", Lower: "rule", Value: "a", Line: 2},
-				{Key: "RULE", Lower: "rule", Value: "b", Line: 3},
+				{Key: "rule", Lower: "rule", Raw: "a", Value: "a", Line: 2},
+				{Key: "RULE", Lower: "rule", Raw: "b", Value: "b", Line: 3},
 			}}},
 		},
 		{
 			name: "@SET expands later values only",
 			conf: "[P]\n a ${x}\n@set x = 1 \n b ${x}-${x}\n c ${y} ${x\n",
 			want: []Section{{Name: "P", Line: 1, Properties: []Property{
-				{Key: "a", Lower: "a", Value: "${x}", Line: 2},
-				{Key: "b", Lower: "b", Value: "1-1", Line: 4},
-				{Key: "c", Lower: "c", Value: "${y} ${x", Line: 5},
+				{Key: "a", Lower: "a", Raw: "${x}", Value: "${x}", Line: 2},
+				{Key: "b", Lower: "b", Raw: "${x}-${x}", Value: "1-1", Line: 4},
+				{Key: "c", Lower: "c", Raw: "${y} ${x", Value: "${y} ${x", Line: 5},
 			}}},
 		},
 		{
 			name: "@SET value may hold = and is not expanded twice",
 			conf: "@SET a=${b}\n@SET b=k=v\n[P]\n p ${a}|${b}\n",
-			want: []Section{{Name: "P", Line: 3, Properties: []Property{{Key: "p", Lower: "p", Value: "${b}|k=v", Line: 4}}}},
+			want: []Section{{Name: "P", Line: 3, Properties: []Property{{Key: "p", Lower: "p", Raw: "${a}|${b}", Value: "${b}|k=v", Line: 4}}}},
 		},
 		{
 			name: "later @SET overrides",
 			conf: "@SET a=1\n[P]\n p ${a}\n@SET a=2\n q ${a}\n",
 			want: []Section{{Name: "P", Line: 2, Properties: []Property{
-				{Key: "p", Lower: "p", Value: "1", Line: 3},
-				{Key: "q", Lower: "q", Value: "2", Line: 5},
+				{Key: "p", Lower: "p", Raw: "${a}", Value: "1", Line: 3},
+				{Key: "q", Lower: "q", Raw: "${a}", Value: "2", Line: 5},
 			}}},
+		},
+		{
+			name: "variable set to nothing leaves Raw written",
+			conf: "@SET e=\n[P]\n k ${e}\n",
+			want: []Section{{Name: "P", Line: 2, Properties: []Property{{Key: "k", Lower: "k", Raw: "${e}", Value: "", Line: 3}}}},
 		},
 		{
 			name: "CRLF line endings",
 			conf: "[P]\r\n Name x\r\n",
-			want: []Section{{Name: "P", Line: 1, Properties: []Property{{Key: "Name", Lower: "name", Value: "x", Line: 2}}}},
+			want: []Section{{Name: "P", Line: 1, Properties: []Property{{Key: "Name", Lower: "name", Raw: "x", Value: "x", Line: 2}}}},
 		},
 	}
 	for _, tc := range tests {
@@ -146,8 +151,8 @@ func TestParseErrorKeepsEarlierSections(t *testing.T) {
 		t.Fatalf("err = %v, want ErrInclude", err)
 	}
 	want := []Section{
-		{Name: "A", Line: 1, Properties: []Property{{Key: "a", Lower: "a", Value: "1", Line: 2}}},
-		{Name: "B", Line: 3, Properties: []Property{{Key: "b", Lower: "b", Value: "2", Line: 4}}},
+		{Name: "A", Line: 1, Properties: []Property{{Key: "a", Lower: "a", Raw: "1", Value: "1", Line: 2}}},
+		{Name: "B", Line: 3, Properties: []Property{{Key: "b", Lower: "b", Raw: "2", Value: "2", Line: 4}}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)

@@ -67,6 +67,9 @@ func FuzzParse(f *testing.F) {
 				if p.Key == "" || strings.ContainsAny(p.Key, " \t") || p.Lower != strings.ToLower(p.Key) {
 					t.Fatalf("bad key %q / %q", p.Key, p.Lower)
 				}
+				if !strings.Contains(p.Raw, "${") && p.Value != p.Raw {
+					t.Fatalf("value %q expanded from %q, which names no variable", p.Value, p.Raw)
+				}
 			}
 		}
 
@@ -86,7 +89,7 @@ func FuzzParse(f *testing.F) {
 				// An empty @SET value can leave blanks at either end of an
 				// expanded value; a written line cannot keep them.
 				want := strings.TrimSpace(p.Value)
-				if q := a.Properties[j]; q.Key != p.Key || q.Lower != p.Lower || q.Value != want {
+				if q := a.Properties[j]; q.Key != p.Key || q.Lower != p.Lower || q.Raw != want || q.Value != want {
 					t.Fatalf("section %d property %d = %q %q, want %q %q", i, j, q.Key, q.Value, p.Key, want)
 				}
 			}

@@ -98,6 +98,9 @@ func (b *Batch) Produce(out *kgo.Record) {
 			}
 		}
 	}
+	if o, ok := out.Context.(*Origin); ok {
+		o.values = b.ctx
+	}
 	b.produce(b.ctx, out, b.promise)
 }
 
@@ -182,18 +185,21 @@ func (b *Batch) redeliver(cs []culprit, limitChanged bool) {
 
 // Origin ties an output record to the input record it was made from, so
 // that a produce failure of the output dead-letters the input. It is a
-// context.Context (set as the output's Context by SetOrigin) that carries
-// nothing else; allocate Origins in chunks to keep the hot path free of
-// allocations.
+// context.Context (set as the output's Context by SetOrigin) whose values
+// are the batch's (its trace span, so the produce hooks continue the
+// batch's trace) but never its cancellation: a produced record is not
+// failed by a graceful stop. Allocate Origins in chunks to keep the hot
+// path free of allocations.
 type Origin struct {
-	in *kgo.Record
+	in     *kgo.Record
+	values context.Context
 }
 
 type originKey struct{}
 
 // SetOrigin makes in the origin of out, using o as the carrier.
 func SetOrigin(o *Origin, out, in *kgo.Record) {
-	o.in = in
+	o.in, o.values = in, nil
 	out.Context = o
 }
 
@@ -225,6 +231,9 @@ func (*Origin) Err() error { return nil }
 func (o *Origin) Value(key any) any {
 	if key == (originKey{}) {
 		return o
+	}
+	if o.values != nil {
+		return o.values.Value(key)
 	}
 	return nil
 }

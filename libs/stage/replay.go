@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -132,8 +133,9 @@ func Replay(ctx context.Context, clientOpts []kgo.Opt, o ReplayOptions) (ReplayR
 
 // List reads up to limit dead letters of topic, from the oldest or the
 // given offsets per partition, stopping at each partition's end offset as
-// it was when the listing started (transaction markers included).
-func List(ctx context.Context, clientOpts []kgo.Opt, topic string, from map[int32]int64, limit int) ([]*kgo.Record, error) {
+// it was when the listing started (transaction markers included). With
+// partitions given, only those are read.
+func List(ctx context.Context, clientOpts []kgo.Opt, topic string, from map[int32]int64, limit int, partitions ...int32) ([]*kgo.Record, error) {
 	cl, err := readClient(clientOpts)
 	if err != nil {
 		return nil, err
@@ -147,6 +149,9 @@ func List(ctx context.Context, clientOpts []kgo.Opt, topic string, from map[int3
 	remaining := map[int32]int64{}
 	next := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
+		if len(partitions) > 0 && !slices.Contains(partitions, o.Partition) {
+			return
+		}
 		f := from[o.Partition]
 		if o.Offset > f {
 			starts[o.Partition] = kgo.NewOffset().At(f)

@@ -500,10 +500,12 @@ func (rt *Runtime) handle(ctx context.Context, recs []*kgo.Record) error {
 // dead-lettered, and any other produce failure is the attempt's error; in
 // a transaction the caller looks at the batch's culprits and failure.
 func (rt *Runtime) attempt(ctx, stop context.Context, recs []*kgo.Record, produce func(context.Context, *kgo.Record, func(*kgo.Record, error)), flush func(context.Context) error, txn bool) (*Batch, error) {
-	b := &Batch{Records: recs, rt: rt, ctx: ctx, stop: stop, produce: produce}
-	b.promise = b.onProduced
+	// The batch span comes first: what the handler produces carries it in
+	// its traceparent header, so the next stage continues the same trace.
 	ctx, span := rt.tel.StartBatch(ctx, rt.cfg.Stage, recs)
 	defer span.End()
+	b := &Batch{Records: recs, rt: rt, ctx: ctx, stop: stop, produce: produce}
+	b.promise = b.onProduced
 	if err := rt.handler.Handle(ctx, b); err != nil {
 		return b, err
 	}

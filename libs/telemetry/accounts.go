@@ -25,12 +25,14 @@ const (
 	BytesSkippedRotation                // bytes rotated away before they were read (shipper)
 	BytesSkippedTruncation              // bytes lost to a file truncated under the reader (shipper)
 	LinesOversized                      // lines cut at the maximum event size (shipper)
+	LinesFailed                         // lines no rule parsed, sent on with a failure tag (parser; also in lines_parsed)
 	numFields
 )
 
 var fieldNames = [numFields]string{
 	"lines_tailed", "bytes_tailed", "lines_produced", "lines_parsed", "lines_indexed",
 	"lines_dead_lettered", "bytes_skipped_rotation", "bytes_skipped_truncation", "lines_oversized",
+	"lines_failed",
 }
 
 // String returns the field's snake_case name, as in the metric name.

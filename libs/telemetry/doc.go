@@ -20,9 +20,9 @@
 //
 //	shipper   Produce(ctx)          kotel publish span, traceparent header ─┐
 //	parser    poll → kotel receive span per record ◀─────────────────────────┘
-//	          StartBatch("parse", recs) → Produce(batchCtx) → traceparent ──┐
+//	          StartBatch("parser", recs) → Produce(batchCtx) → traceparent ──┐
 //	indexer   poll → kotel receive span ◀───────────────────────────────────┘
-//	          StartBatch("index", recs) around the bulk requests
+//	          StartBatch("indexer", recs) around the bulk requests
 //
 // KafkaOpts plugs franz-go's kotel hooks into a kgo client: they create the
 // per-record publish and receive spans and carry the context in the W3C

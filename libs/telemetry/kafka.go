@@ -69,7 +69,7 @@ func (l requestLatency) OnBrokerE2E(meta kgo.BrokerMetadata, key int16, e2e kgo.
 	))
 }
 
-// StartBatch starts the span of one batch at one stage ("parse", "index"),
+// StartBatch starts the span of one batch at one stage ("parser", "indexer"),
 // continuing the traces its records carry, and returns the context to
 // produce the batch's output with. The caller ends the span.
 //

@@ -161,7 +161,7 @@ func TestFieldNames(t *testing.T) {
 		names = append(names, f.String())
 	}
 	want := []string{"lines_tailed", "bytes_tailed", "lines_produced", "lines_parsed", "lines_indexed",
-		"lines_dead_lettered", "bytes_skipped_rotation", "bytes_skipped_truncation", "lines_oversized"}
+		"lines_dead_lettered", "bytes_skipped_rotation", "bytes_skipped_truncation", "lines_oversized", "lines_failed"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("fields %v, want %v", names, want)
 	}

@@ -5,7 +5,7 @@
 
 SLUICE_INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down
+.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down engine-up engine-down test-containers
 
 kafka-up: ## Start a single-node KRaft Kafka 4.x on 127.0.0.1:19092 (SLUICE_KAFKA_PORT).
 	@bash $(SLUICE_INFRA_DIR)/kafka-up.sh
@@ -32,3 +32,12 @@ es8-up: ## Start Elasticsearch 8 (integ-test zip, security on: user sluice) on h
 
 es8-down: ## Stop Elasticsearch 8 and remove its data.
 	@bash $(SLUICE_INFRA_DIR)/es8.sh down
+
+engine-up: ## Install podman, build sluice/{base,jre,kafka,opensearch} images without a registry, serve the Docker API socket.
+	@bash $(SLUICE_INFRA_DIR)/engine-up.sh
+
+engine-down: ## Stop the podman API service engine-up started and remove containers the tests left.
+	@bash $(SLUICE_INFRA_DIR)/engine-down.sh
+
+test-containers: ## engine-up, then the testcontainers tier: go test -tags containers ./loadtest/containers/... (not part of `make test`).
+	@bash $(SLUICE_INFRA_DIR)/test-containers.sh

@@ -2,16 +2,22 @@ package indexer
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/sluice-io/sluice/libs/admin"
 	"github.com/sluice-io/sluice/libs/record"
 	"github.com/sluice-io/sluice/libs/stage"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
+	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 )
 
 // MaxListDeadLetters bounds one ListDeadLetters call.
@@ -33,7 +39,12 @@ func (a *adminService) ListDeadLetters(ctx context.Context, req *adminv1.ListDea
 	if limit <= 0 || limit > MaxListDeadLetters {
 		limit = 100
 	}
-	recs, err := stage.List(ctx, a.ix.clientOpts, a.ix.cfg.Kafka.DLQTopic, req.GetFromOffsets(), limit)
+	from := req.GetFromOffsets()
+	var only []int32
+	if req.Partition != nil {
+		only = []int32{req.GetPartition()}
+	}
+	recs, err := stage.List(ctx, a.ix.clientOpts, a.ix.cfg.Kafka.DLQTopic, from, limit, only...)
 	if err != nil {
 		return nil, status.Error(codes.Unavailable, err.Error())
 	}
@@ -44,11 +55,23 @@ func (a *adminService) ListDeadLetters(ctx context.Context, req *adminv1.ListDea
 	return resp, nil
 }
 
+// Bounds of what a listed letter carries: the start of the original line,
+// and the value shown whole.
+const (
+	maxLetterLine  = 4 << 10
+	maxLetterValue = 64 << 10
+)
+
 func letter(r *kgo.Record) *adminv1.DeadLetter {
 	d := record.ParseDeadLetter(r)
 	l := &adminv1.DeadLetter{Partition: r.Partition, Offset: r.Offset, TimestampUnixNano: r.Timestamp.UnixNano(),
-		Status: int32(d.Status), ErrorType: d.ErrorType, Reason: d.Reason, Stage: d.Stage}
+		Status: int32(d.Status), ErrorType: d.ErrorType, Reason: d.Reason, Stage: d.Stage, Class: d.Class,
+		Namespace: d.Namespace, Pod: d.Pod, Container: d.Container}
+	if l.Namespace == "" && l.Pod == "" && l.Container == "" {
+		l.Namespace, l.Pod, l.Container = record.SplitKey(r.Key)
+	}
 	for _, h := range r.Headers {
+		l.Headers = append(l.Headers, &adminv1.Header{Key: h.Key, Value: string(h.Value)})
 		switch h.Key {
 		case record.HeaderID:
 			l.Id = string(h.Value)
@@ -56,10 +79,48 @@ func letter(r *kgo.Record) *adminv1.DeadLetter {
 			l.Index = string(h.Value)
 		}
 	}
-	if l.Stage == record.StageIndexer && len(r.Value) <= 64<<10 {
-		l.DocumentJson = string(r.Value)
+	var line string
+	switch l.Stage {
+	case record.StageIndexer:
+		if len(r.Value) <= maxLetterValue {
+			l.DocumentJson = string(r.Value)
+			l.ValueJson = l.DocumentJson
+		}
+		var doc struct {
+			Message json.RawMessage `json:"message"`
+		}
+		if json.Unmarshal(r.Value, &doc) == nil && len(doc.Message) > 0 {
+			var s string
+			if json.Unmarshal(doc.Message, &s) == nil {
+				line = s
+			} else {
+				line = string(doc.Message)
+			}
+		}
+	case record.StageParser:
+		var raw logsv1.RawRecord
+		if proto.Unmarshal(r.Value, &raw) == nil {
+			line = string(raw.GetLine())
+			if len(r.Value) <= maxLetterValue {
+				if b, err := protojson.Marshal(&raw); err == nil {
+					l.ValueJson = string(b)
+				}
+			}
+		}
 	}
+	l.Line = truncateUTF8(line, maxLetterLine)
 	return l
+}
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // ReplayDeadLetters republishes the dead letters of one partition range
@@ -89,4 +150,10 @@ func (a *adminService) ReplayDeadLetters(ctx context.Context, req *adminv1.Repla
 		}})
 	}
 	return resp, nil
+}
+
+// ListAccounts returns the per-container counts of lines indexed (created
+// or already present) and dead-lettered.
+func (a *adminService) ListAccounts(context.Context, *adminv1.IndexerAdminServiceListAccountsRequest) (*adminv1.IndexerAdminServiceListAccountsResponse, error) {
+	return &adminv1.IndexerAdminServiceListAccountsResponse{Accounts: admin.ContainerAccounts(a.ix.accounts)}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sluice-io/sluice/libs/record"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
@@ -82,6 +83,7 @@ func TestAdminDeadLetters(t *testing.T) {
 			{"all", &adminv1.ListDeadLettersRequest{}, []string{"a", "", "b", "c"}},
 			{"limit", &adminv1.ListDeadLettersRequest{Limit: 2}, []string{"a", ""}},
 			{"from offset", &adminv1.ListDeadLettersRequest{FromOffsets: map[int32]int64{0: 2}}, []string{"b", "c"}},
+			{"one partition, one letter", &adminv1.ListDeadLettersRequest{Partition: proto.Int32(0), Limit: 1, FromOffsets: map[int32]int64{0: 1}}, []string{""}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

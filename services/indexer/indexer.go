@@ -389,6 +389,10 @@ func (ix *Indexer) Stats(ctx context.Context) *adminv1.GetStatsResponse {
 	return resp
 }
 
+// RunningConfig implements admin.ConfigSource. The indexer's configuration
+// does not change after New.
+func (ix *Indexer) RunningConfig() any { return ix.cfg }
+
 // Reload implements admin.Service. The indexer's settings all shape its
 // connections, so a change needs a restart; Reload validates and says so.
 func (ix *Indexer) Reload(context.Context, []byte) (string, error) {

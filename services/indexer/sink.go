@@ -61,6 +61,38 @@ func NewSink(ctx context.Context, cfg config.Config, opts ...SinkOption) (Sink, 
 	}
 }
 
+// appMapping chooses how the template maps app, the object holding the
+// applications' own JSON fields, from the version and build the engine
+// reports: flattened or flat_object where the engine has it, else an
+// unindexed object (see ecs.AppMapping). An engine that will not say (the
+// user lacks the monitor privilege) gets the unindexed object, which every
+// engine accepts; only an unreachable engine is an error, to retry.
+func appMapping(ctx context.Context, cl *bulk.Client, flavor string, urls []string, log *slog.Logger) (ecs.AppMapping, error) {
+	info, err := cl.Info(ctx)
+	if err != nil {
+		if !errors.Is(err, bulk.ErrPermanent) {
+			return "", err
+		}
+		app := ecs.AppUnindexed
+		log.Warn("cannot tell the search engine's version; application JSON fields (app.*) are kept in _source but not searchable",
+			"urls", strings.Join(urls, ","), "app_mapping", app.String(), "err", err)
+		return app, nil
+	}
+	if (flavor == ecs.FlavorOpenSearch) != (info.Distribution == "opensearch") {
+		// The engine is not the configured flavor (Ping only checks that
+		// an elasticsearch flavor is Elasticsearch): its version number
+		// says nothing of the types the flavor's template would use.
+		app := ecs.AppUnindexed
+		log.Warn("the search engine is not the configured indexer.elasticsearch.flavor; application JSON fields (app.*) are kept in _source but not searchable",
+			"urls", strings.Join(urls, ","), "flavor", flavor, "distribution", info.Distribution, "version", info.Version, "app_mapping", app.String())
+		return app, nil
+	}
+	app := ecs.AppMappingFor(flavor, info.Version, info.BuildFlavor)
+	log.Info("index template maps application JSON fields (app.*)", "app_mapping", app.String(),
+		"engine", flavor, "version", info.Version, "build_flavor", info.BuildFlavor, "build_type", info.BuildType)
+	return app, nil
+}
+
 // newLimiter bounds bulk requests in flight between min_concurrency and
 // concurrency, starting at concurrency: the operator's choice is the
 // ceiling, and 429s or slow answers bring it down.
@@ -136,14 +168,26 @@ func setup(ctx context.Context, cl *bulk.Client, cfg config.Config, log *slog.Lo
 		if es.Flavor == ecs.FlavorOpenSearch {
 			ilmPolicy = "" // ISM attaches itself through its ism_template
 		}
-		body, err := ecs.Template(ecs.Options{
+		opts := ecs.Options{
 			Patterns: patterns, Priority: es.TemplatePriority, DataStream: cfg.Index.DataStream(),
 			Flavor: es.Flavor, ILMPolicy: ilmPolicy,
-		})
-		if err != nil {
+		}
+		// A setting the template cannot express fails before any request.
+		if _, err := ecs.Template(opts); err != nil {
 			return fmt.Errorf("elasticsearch.template: %w", err)
 		}
-		steps = append(steps, step{"installing the index template", func(ctx context.Context) error { return cl.EnsureTemplate(ctx, es.TemplateName, body) }})
+		steps = append(steps, step{"installing the index template", func(ctx context.Context) error {
+			app, err := appMapping(ctx, cl, es.Flavor, es.URLs, log)
+			if err != nil {
+				return err
+			}
+			opts.App = app
+			body, err := ecs.Template(opts)
+			if err != nil {
+				return fmt.Errorf("elasticsearch.template: %w: %w", err, bulk.ErrPermanent)
+			}
+			return cl.EnsureTemplate(ctx, es.TemplateName, body)
+		}})
 	}
 	sctx, cancel := context.WithTimeout(ctx, es.SetupTimeout.D())
 	defer cancel()

@@ -15,6 +15,27 @@ import (
 	"github.com/sluice-io/sluice/services/indexer/internal/indexname"
 )
 
+// appMappingOf returns the mapping of app in an installed template body,
+// as compact JSON with sorted keys.
+func appMappingOf(t *testing.T, body []byte) string {
+	t.Helper()
+	var tm struct {
+		Template struct {
+			Mappings struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"mappings"`
+		} `json:"template"`
+	}
+	if err := json.Unmarshal(body, &tm); err != nil {
+		t.Fatalf("template %s: %v", body, err)
+	}
+	b, err := json.Marshal(tm.Template.Mappings.Properties["app"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // deadURL returns an http URL nothing listens on.
 func deadURL(tb testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -54,7 +75,29 @@ func TestNewSink(t *testing.T) {
 			if err := json.Unmarshal(srv.Template("sluice-logs"), &tm); err != nil || strings.Join(tm.Patterns, ",") != "logs-2*" {
 				t.Fatalf("template %s (%v)", srv.Template("sluice-logs"), err)
 			}
+			if got := appMappingOf(t, srv.Template("sluice-logs")); got != `{"ignore_above":1024,"type":"flattened"}` {
+				t.Fatalf("app mapped %s on Elasticsearch 8, want flattened", got)
+			}
 		}},
+		{
+			name:   "Elasticsearch before flattened gets an unindexed app",
+			server: []bulktest.Option{bulktest.WithVersion("7.2.1")},
+			check: func(t *testing.T, srv *bulktest.Server) {
+				if got := appMappingOf(t, srv.Template("sluice-logs")); got != `{"dynamic":false,"type":"object"}` {
+					t.Fatalf("app mapped %s on Elasticsearch 7.2, want an object with dynamic: false", got)
+				}
+			},
+		},
+		{
+			name:   "OpenSearch before flat_object gets an unindexed app",
+			server: []bulktest.Option{bulktest.WithOpenSearch(), bulktest.WithVersion("2.6.0")},
+			tune:   func(c *config.Config, _ *bulktest.Server) { c.Elasticsearch.Flavor = "opensearch" },
+			check: func(t *testing.T, srv *bulktest.Server) {
+				if got := appMappingOf(t, srv.Template("sluice-logs")); got != `{"dynamic":false,"type":"object"}` {
+					t.Fatalf("app mapped %s on OpenSearch 2.6, want an object with dynamic: false", got)
+				}
+			},
+		},
 		{
 			name:   "basic auth",
 			server: []bulktest.Option{bulktest.WithBasicAuth("elastic", "s3cret")},
@@ -102,6 +145,9 @@ func TestNewSink(t *testing.T) {
 			check: func(t *testing.T, srv *bulktest.Server) {
 				if !strings.Contains(string(srv.Template("sluice-logs")), `"original":{"type":"keyword"`) {
 					t.Fatalf("OpenSearch template kept wildcard: %s", srv.Template("sluice-logs"))
+				}
+				if got := appMappingOf(t, srv.Template("sluice-logs")); got != `{"type":"flat_object"}` {
+					t.Fatalf("app mapped %s on OpenSearch 2.17, want flat_object", got)
 				}
 			},
 		},

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 	"gopkg.in/yaml.v3"
 
+	"github.com/sluice-io/sluice/libs/admin"
 	adminv1 "github.com/sluice-io/sluice/proto/sluice/admin/v1"
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 	"github.com/sluice-io/sluice/services/parser/config"
@@ -28,6 +29,7 @@ type AdminService struct {
 func (p *Parser) AdminService() *AdminService { return &AdminService{p: p} }
 
 // TestParse parses sample lines with a loaded rule or a rule given as YAML.
+// It never moves the rules' live record and failure counts.
 func (a *AdminService) TestParse(_ context.Context, req *adminv1.TestParseRequest) (*adminv1.TestParseResponse, error) {
 	if len(req.GetLines()) > MaxTestLines {
 		return nil, status.Errorf(codes.InvalidArgument, "at most %d lines per call", MaxTestLines)
@@ -65,7 +67,7 @@ func (a *AdminService) TestParse(_ context.Context, req *adminv1.TestParseReques
 	for _, line := range req.GetLines() {
 		raw := &logsv1.RawRecord{Line: []byte(line), TimeUnixNano: time.Now().UnixNano(), Stream: logsv1.Stream_STREAM_STDOUT}
 		start := time.Now()
-		_, err := engine.Apply(rule, raw, &doc)
+		_, err := engine.Try(rule, raw, &doc)
 		res := &adminv1.ParseResult{Line: line, CostNanos: time.Since(start).Nanoseconds()}
 		if err != nil {
 			res.Error = err.Error()
@@ -110,8 +112,10 @@ func (a *AdminService) ListRules(context.Context, *adminv1.ListRulesRequest) (*a
 // MaxTapRate bounds the samples per second one Tap stream may ask for.
 const MaxTapRate = 1000
 
-// Tap streams a sample of the records the workers parse — the raw line, the
-// rule and the document — at most req.rate per second (default 10). The
+// Tap streams a sample of the records the workers parse or dead-letter —
+// the raw line, the rule, the container and the document or the
+// dead-letter reason — that match the request's namespace, pod, rule and
+// failed-only filters, at most req.rate per second (default 10). The
 // sample is taken from a bounded buffer: a slow client loses samples
 // (counted in tap_dropped), it never slows the pipeline.
 func (a *AdminService) Tap(req *adminv1.TapRequest, stream adminv1.ParserAdminService_TapServer) error {
@@ -125,7 +129,7 @@ func (a *AdminService) Tap(req *adminv1.TapRequest, stream adminv1.ParserAdminSe
 	if req.GetLimit() < 0 {
 		return status.Errorf(codes.InvalidArgument, "limit: must not be negative")
 	}
-	sub := a.p.tap.subscribe(rate)
+	sub := a.p.tap.subscribe(rate, tapFilter{namespace: req.GetNamespace(), pod: req.GetPod(), rule: req.GetRule(), failedOnly: req.GetFailedOnly()})
 	defer a.p.tap.unsubscribe(sub)
 	ctx := stream.Context()
 	for sent := int32(0); req.GetLimit() == 0 || sent < req.GetLimit(); sent++ {
@@ -139,4 +143,11 @@ func (a *AdminService) Tap(req *adminv1.TapRequest, stream adminv1.ParserAdminSe
 		}
 	}
 	return nil
+}
+
+// ListAccounts returns the per-container counts of lines parsed (documents
+// acknowledged by Kafka), failed (sent on with a failure tag; also
+// counted as parsed) and dead-lettered.
+func (a *AdminService) ListAccounts(context.Context, *adminv1.ParserAdminServiceListAccountsRequest) (*adminv1.ParserAdminServiceListAccountsResponse, error) {
+	return &adminv1.ParserAdminServiceListAccountsResponse{Accounts: admin.ContainerAccounts(a.p.accounts)}, nil
 }

@@ -58,6 +58,8 @@ type Parser struct {
 	tel    *telemetry.Telemetry
 	engine atomic.Pointer[rules.Engine]
 	tap    tapHub
+	// accounts counts parsed, failed and dead-lettered lines per container.
+	accounts *telemetry.Accounts
 
 	mu     sync.Mutex
 	cfg    config.Config
@@ -122,6 +124,7 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*P
 	p.reloads = tel.Counter("config_reloads", "Rule sets reloaded.")
 	p.reloadFailures = tel.Counter("config_reload_failures", "Reloads refused because the new configuration is invalid.")
 	p.tapDropped = tel.Counter("tap_dropped", "Tap samples dropped because a tap client was slow.")
+	p.accounts = tel.Accounts("container", maxAccountKeys)
 	n := cfg.Kafka.Workers
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
@@ -152,10 +155,13 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*P
 		Transactional:      k.Transactional,
 		TransactionalID:    k.TransactionalID,
 		TransactionTimeout: time.Duration(k.TransactionTimeout),
-		Acked:              func(*kgo.Record) { p.docsOut.Add(1) },
-		Log:                log,
-		Telemetry:          tel,
-		Digest:             digest,
+		Acked: func(r *kgo.Record) {
+			p.docsOut.Add(1)
+			p.account(r.Key, telemetry.LinesParsed)
+		},
+		Log:       log,
+		Telemetry: tel,
+		Digest:    digest,
 	}, stage.HandlerFunc(p.handle))
 	if err != nil {
 		return nil, err
@@ -313,10 +319,50 @@ func (w *worker) handle(b *stage.Batch, engine *rules.Engine, k config.Kafka, in
 	out, err := w.parseOne(engine, k, in)
 	if err != nil {
 		w.p.failures.Add(1)
+		w.p.account(in.Key, telemetry.LinesDeadLettered)
+		if w.p.tap.active.Load() > 0 {
+			w.p.offerTap(deadSample(engine, in, err))
+		}
 		b.DeadLetter(in, stage.NewPermanent("", err))
 		return
 	}
+	if hasTag(&w.doc, rules.FailureTag) {
+		w.p.account(in.Key, telemetry.LinesFailed)
+	}
 	b.Produce(out)
+}
+
+func (p *Parser) offerTap(x *tapSample) {
+	if n := p.tap.offer(x); n > 0 {
+		p.tapDropped.Add(int64(n))
+	}
+}
+
+// deadSample is the tap sample of a record about to be dead-lettered
+// because of err. It decodes the record again (the worker's copy may be
+// half-filled): this runs only while a tap client listens.
+func deadSample(engine *rules.Engine, in *kgo.Record, err error) *tapSample {
+	x := &tapSample{failed: true, deadLetter: err.Error()}
+	x.namespace, x.pod, x.container = record.SplitKey(in.Key)
+	var raw logsv1.RawRecord
+	var dec rules.Decoder
+	if _, derr := dec.Decode(in.Value, &raw); derr == nil {
+		x.line = raw.GetLine()
+		if r := engine.Select(&raw); r != nil {
+			x.rule = r.Name
+		}
+		if k := raw.GetKubernetes(); k != nil {
+			x.namespace, x.pod, x.container = k.GetNamespace(), k.GetPod(), k.GetContainer()
+		}
+	}
+	return x
+}
+
+// account counts one line for its container (the record key is
+// "<namespace>/<pod>/<container>").
+func (p *Parser) account(key []byte, f telemetry.Field) {
+	ns, pod, container := record.SplitKey(key)
+	p.accounts.Add(ns, pod, container, f, 1)
 }
 
 // ErrBudget is the error of a record whose processing took longer than the budget.
@@ -361,12 +407,12 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 	if len(value) > cap(w.buf) {
 		w.buf = make([]byte, 0, len(value))
 	}
-	if w.p.tap.active.Load() > 0 {
-		if n := w.p.tap.offer(raw.GetLine(), rule.Name, value); n > 0 {
-			w.p.tapDropped.Add(int64(n))
-		}
-	}
 	kube := raw.GetKubernetes()
+	if w.p.tap.active.Load() > 0 {
+		w.p.offerTap(&tapSample{line: raw.GetLine(), rule: rule.Name, doc: value,
+			namespace: kube.GetNamespace(), pod: kube.GetPod(), container: kube.GetContainer(),
+			failed: hasTag(&w.doc, rules.FailureTag)})
+	}
 	id := w.reserve(record.AppendDocID(w.bytesFor(record.IDLen), src.GetNode(), kube.GetNamespace(), kube.GetPod(), kube.GetContainer(), src.GetFingerprint(), src.GetOffset()))
 	idx := w.reserve(append(w.bytesFor(len(index)), index...))
 	out = w.newRecord(in)
@@ -377,3 +423,8 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 	out.Headers[1] = kgo.RecordHeader{Key: record.HeaderIndex, Value: idx}
 	return out, nil
 }
+
+// maxAccountKeys bounds the containers the parser counts on their own
+// (telemetry.Accounts); a parser sees every node's containers, so its limit
+// is the indexer's.
+const maxAccountKeys = 5000

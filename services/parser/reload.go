@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"reflect"
+	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	libconfig "github.com/sluice-io/sluice/libs/config"
 	"github.com/sluice-io/sluice/services/parser/config"
 )
 
@@ -17,7 +20,8 @@ import (
 // batch. An empty doc re-reads the file given to WithConfigFile. A
 // configuration that fails validation or compilation is refused with the
 // error and the running rules stay; Kafka settings need a restart and are
-// refused if they change.
+// refused, naming each key that differs, if they change. A document with
+// only rules, patterns and budget keeps the running Kafka settings.
 func (p *Parser) Reload(_ context.Context, doc []byte) (string, error) {
 	if len(doc) == 0 {
 		if p.configFile == "" {
@@ -38,15 +42,41 @@ func (p *Parser) Reload(_ context.Context, doc []byte) (string, error) {
 	return digest, nil
 }
 
+// RunningConfig implements admin.ConfigSource: the configuration with the
+// rules in effect.
+func (p *Parser) RunningConfig() any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg
+}
+
 func (p *Parser) reload(doc []byte) (string, error) {
-	next, digest, err := config.Parse(doc)
+	p.mu.Lock()
+	running := p.cfg
+	p.mu.Unlock()
+	base := config.NewDefault()
+	rulesOnly, err := onlyReloadable(doc)
+	if err != nil {
+		return "", err
+	}
+	if rulesOnly {
+		// A document of rules (and patterns, budget) alone replaces those
+		// and keeps every other running setting.
+		base = running
+		base.Rules, base.Patterns, base.Budget = nil, nil, config.NewDefault().Budget
+	}
+	next, digest, err := libconfig.DecodeValidated(doc, base)
 	if err != nil {
 		return "", err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !reflect.DeepEqual(next.Kafka, p.cfg.Kafka) {
-		return "", errors.New("kafka: settings cannot change without a restart")
+	if diffs := libconfig.Diff("kafka", p.cfg.Kafka, next.Kafka); len(diffs) > 0 {
+		msgs := make([]string, len(diffs))
+		for i, d := range diffs {
+			msgs[i] = fmt.Sprintf("%s: cannot change without a restart (was %s, now %s)", d.Key, d.Was, d.Now)
+		}
+		return "", errors.New(strings.Join(msgs, "; "))
 	}
 	engine, err := p.compile(next)
 	if err != nil {
@@ -63,6 +93,28 @@ func (p *Parser) reload(doc []byte) (string, error) {
 	p.reloads.Add(1)
 	p.log.Info("rules reloaded", "digest", digest, "rules", len(next.Rules))
 	return digest, nil
+}
+
+// reloadableKeys are the top-level keys a reload applies.
+var reloadableKeys = map[string]bool{"rules": true, "patterns": true, "budget": true}
+
+// onlyReloadable reports whether doc is a mapping of reloadable keys only
+// (a rules file), which is applied over the running settings rather than
+// over the defaults.
+func onlyReloadable(doc []byte) (bool, error) {
+	var top map[string]yaml.Node
+	if err := yaml.Unmarshal(doc, &top); err != nil {
+		return false, fmt.Errorf("config: %w", err)
+	}
+	if len(top) == 0 {
+		return false, nil
+	}
+	for k := range top {
+		if !reloadableKeys[k] {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // watchConfig polls the config file and reloads it when its content

@@ -437,12 +437,12 @@ func TestTap(t *testing.T) {
 
 func TestTapNeverBlocks(t *testing.T) {
 	var h tapHub
-	s := h.subscribe(MaxTapRate)
+	s := h.subscribe(MaxTapRate, tapFilter{})
 	defer h.unsubscribe(s)
 	dropped := 0
 	for i := 0; i < 5*tapBuffer; i++ {
 		s.next = time.Time{} // every offer is due
-		dropped += h.offer([]byte("x"), "r", []byte("{}"))
+		dropped += h.offer(&tapSample{line: []byte("x"), rule: "r", doc: []byte("{}")})
 	}
 	if len(s.ch) != tapBuffer || dropped != 4*tapBuffer || s.dropped.Load() != int64(dropped) {
 		t.Fatalf("queued %d, dropped %d", len(s.ch), dropped)

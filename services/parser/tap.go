@@ -26,11 +26,36 @@ type tapSub struct {
 	ch       chan *adminv1.TapResponse
 	interval time.Duration // between samples
 	next     time.Time     // earliest time of the next sample
+	filter   tapFilter
 	dropped  atomic.Int64
 }
 
-func (h *tapHub) subscribe(rate int) *tapSub {
-	s := &tapSub{ch: make(chan *adminv1.TapResponse, tapBuffer), interval: time.Second / time.Duration(rate)}
+// tapFilter selects the records a tap client sees; empty fields match any.
+type tapFilter struct {
+	namespace, pod, rule string
+	failedOnly           bool
+}
+
+func (f tapFilter) match(s *tapSample) bool {
+	return (f.namespace == "" || f.namespace == s.namespace) &&
+		(f.pod == "" || f.pod == s.pod) &&
+		(f.rule == "" || f.rule == s.rule) &&
+		(!f.failedOnly || s.failed)
+}
+
+// tapSample is one record as a worker offers it: its slices are only read
+// during offer, and copied for the subscribers that take it.
+type tapSample struct {
+	line                      []byte
+	rule                      string
+	doc                       []byte
+	namespace, pod, container string
+	failed                    bool
+	deadLetter                string
+}
+
+func (h *tapHub) subscribe(rate int, f tapFilter) *tapSub {
+	s := &tapSub{ch: make(chan *adminv1.TapResponse, tapBuffer), interval: time.Second / time.Duration(rate), filter: f}
 	h.mu.Lock()
 	if h.subs == nil {
 		h.subs = map[*tapSub]struct{}{}
@@ -48,20 +73,21 @@ func (h *tapHub) unsubscribe(s *tapSub) {
 	h.active.Add(-1)
 }
 
-// offer hands one parsed record to the subscribers whose rate allows it.
-// It never blocks.
-func (h *tapHub) offer(line []byte, rule string, doc []byte) (dropped int) {
+// offer hands one record (parsed or dead-lettered) to the subscribers
+// whose filter and rate allow it. It never blocks.
+func (h *tapHub) offer(x *tapSample) (dropped int) {
 	now := time.Now()
 	var resp *adminv1.TapResponse
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
-		if now.Before(s.next) {
+		if now.Before(s.next) || !s.filter.match(x) {
 			continue
 		}
 		s.next = now.Add(s.interval)
 		if resp == nil {
-			resp = &adminv1.TapResponse{RawLine: string(line), Rule: rule, DocumentJson: string(doc)}
+			resp = &adminv1.TapResponse{RawLine: string(x.line), Rule: x.rule, DocumentJson: string(x.doc),
+				Namespace: x.namespace, Pod: x.pod, Container: x.container, Failed: x.failed, DeadLetterReason: x.deadLetter}
 		}
 		select {
 		case s.ch <- resp:

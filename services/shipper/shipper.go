@@ -755,6 +755,10 @@ func (s *Shipper) Resume() { s.gate.Resume() }
 // ConfigDigest implements admin.Service.
 func (s *Shipper) ConfigDigest() string { return s.digest }
 
+// RunningConfig implements admin.ConfigSource. The shipper's configuration
+// does not change after New.
+func (s *Shipper) RunningConfig() any { return s.cfg }
+
 // Reload implements admin.Service. File and Kafka settings shape open
 // files and connections; a change needs a restart.
 func (s *Shipper) Reload(context.Context, []byte) (string, error) {

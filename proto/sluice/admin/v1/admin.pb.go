@@ -590,6 +590,87 @@ func (x *ReloadConfigResponse) GetConfigDigest() string {
 	return ""
 }
 
+type GetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigRequest) Reset() {
+	*x = GetConfigRequest{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigRequest) ProtoMessage() {}
+
+func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+}
+
+type GetConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The running configuration as YAML, secrets replaced by "[redacted]".
+	ConfigYaml    string `protobuf:"bytes,1,opt,name=config_yaml,json=configYaml,proto3" json:"config_yaml,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetConfigResponse) Reset() {
+	*x = GetConfigResponse{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetConfigResponse) ProtoMessage() {}
+
+func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetConfigResponse) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetConfigResponse) GetConfigYaml() string {
+	if x != nil {
+		return x.ConfigYaml
+	}
+	return ""
+}
+
 type ListFilesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -598,7 +679,7 @@ type ListFilesRequest struct {
 
 func (x *ListFilesRequest) Reset() {
 	*x = ListFilesRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -610,7 +691,7 @@ func (x *ListFilesRequest) String() string {
 func (*ListFilesRequest) ProtoMessage() {}
 
 func (x *ListFilesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -623,7 +704,7 @@ func (x *ListFilesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFilesRequest.ProtoReflect.Descriptor instead.
 func (*ListFilesRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 type ListFilesResponse struct {
@@ -635,7 +716,7 @@ type ListFilesResponse struct {
 
 func (x *ListFilesResponse) Reset() {
 	*x = ListFilesResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +728,7 @@ func (x *ListFilesResponse) String() string {
 func (*ListFilesResponse) ProtoMessage() {}
 
 func (x *ListFilesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +741,7 @@ func (x *ListFilesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFilesResponse.ProtoReflect.Descriptor instead.
 func (*ListFilesResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListFilesResponse) GetFiles() []*TrackedFile {
@@ -699,7 +780,7 @@ type TrackedFile struct {
 
 func (x *TrackedFile) Reset() {
 	*x = TrackedFile{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +792,7 @@ func (x *TrackedFile) String() string {
 func (*TrackedFile) ProtoMessage() {}
 
 func (x *TrackedFile) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +805,7 @@ func (x *TrackedFile) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackedFile.ProtoReflect.Descriptor instead.
 func (*TrackedFile) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TrackedFile) GetPath() string {
@@ -833,7 +914,7 @@ type ListAccountsRequest struct {
 
 func (x *ListAccountsRequest) Reset() {
 	*x = ListAccountsRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +926,7 @@ func (x *ListAccountsRequest) String() string {
 func (*ListAccountsRequest) ProtoMessage() {}
 
 func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +939,7 @@ func (x *ListAccountsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsRequest.ProtoReflect.Descriptor instead.
 func (*ListAccountsRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 type ListAccountsResponse struct {
@@ -870,7 +951,7 @@ type ListAccountsResponse struct {
 
 func (x *ListAccountsResponse) Reset() {
 	*x = ListAccountsResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -882,7 +963,7 @@ func (x *ListAccountsResponse) String() string {
 func (*ListAccountsResponse) ProtoMessage() {}
 
 func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -895,7 +976,7 @@ func (x *ListAccountsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAccountsResponse.ProtoReflect.Descriptor instead.
 func (*ListAccountsResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListAccountsResponse) GetAccounts() []*ContainerAccount {
@@ -905,7 +986,167 @@ func (x *ListAccountsResponse) GetAccounts() []*ContainerAccount {
 	return nil
 }
 
-// ContainerAccount is one container's counts since the shipper started.
+type ParserAdminServiceListAccountsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParserAdminServiceListAccountsRequest) Reset() {
+	*x = ParserAdminServiceListAccountsRequest{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParserAdminServiceListAccountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParserAdminServiceListAccountsRequest) ProtoMessage() {}
+
+func (x *ParserAdminServiceListAccountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParserAdminServiceListAccountsRequest.ProtoReflect.Descriptor instead.
+func (*ParserAdminServiceListAccountsRequest) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+}
+
+type ParserAdminServiceListAccountsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accounts      []*ContainerAccount    `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ParserAdminServiceListAccountsResponse) Reset() {
+	*x = ParserAdminServiceListAccountsResponse{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ParserAdminServiceListAccountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ParserAdminServiceListAccountsResponse) ProtoMessage() {}
+
+func (x *ParserAdminServiceListAccountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ParserAdminServiceListAccountsResponse.ProtoReflect.Descriptor instead.
+func (*ParserAdminServiceListAccountsResponse) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ParserAdminServiceListAccountsResponse) GetAccounts() []*ContainerAccount {
+	if x != nil {
+		return x.Accounts
+	}
+	return nil
+}
+
+type IndexerAdminServiceListAccountsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexerAdminServiceListAccountsRequest) Reset() {
+	*x = IndexerAdminServiceListAccountsRequest{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexerAdminServiceListAccountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexerAdminServiceListAccountsRequest) ProtoMessage() {}
+
+func (x *IndexerAdminServiceListAccountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexerAdminServiceListAccountsRequest.ProtoReflect.Descriptor instead.
+func (*IndexerAdminServiceListAccountsRequest) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+}
+
+type IndexerAdminServiceListAccountsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Accounts      []*ContainerAccount    `protobuf:"bytes,1,rep,name=accounts,proto3" json:"accounts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexerAdminServiceListAccountsResponse) Reset() {
+	*x = IndexerAdminServiceListAccountsResponse{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexerAdminServiceListAccountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexerAdminServiceListAccountsResponse) ProtoMessage() {}
+
+func (x *IndexerAdminServiceListAccountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexerAdminServiceListAccountsResponse.ProtoReflect.Descriptor instead.
+func (*IndexerAdminServiceListAccountsResponse) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *IndexerAdminServiceListAccountsResponse) GetAccounts() []*ContainerAccount {
+	if x != nil {
+		return x.Accounts
+	}
+	return nil
+}
+
+// ContainerAccount is one container's counts since the service started.
 // Containers beyond the shipper's key limit are counted together under
 // namespace, pod and container "_other".
 type ContainerAccount struct {
@@ -915,7 +1156,9 @@ type ContainerAccount struct {
 	Container string                 `protobuf:"bytes,3,opt,name=container,proto3" json:"container,omitempty"`
 	// Counts by name: lines_tailed, bytes_tailed, lines_produced (acknowledged
 	// by Kafka), lines_oversized (cut to fit), bytes_skipped_rotation,
-	// bytes_skipped_truncation. Only non-zero counts are present.
+	// bytes_skipped_truncation (shipper); lines_parsed, lines_failed,
+	// lines_dead_lettered (parser); lines_indexed, lines_dead_lettered
+	// (indexer). Only non-zero counts are present.
 	Counts        map[string]int64 `protobuf:"bytes,4,rep,name=counts,proto3" json:"counts,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -923,7 +1166,7 @@ type ContainerAccount struct {
 
 func (x *ContainerAccount) Reset() {
 	*x = ContainerAccount{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1178,7 @@ func (x *ContainerAccount) String() string {
 func (*ContainerAccount) ProtoMessage() {}
 
 func (x *ContainerAccount) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1191,7 @@ func (x *ContainerAccount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ContainerAccount.ProtoReflect.Descriptor instead.
 func (*ContainerAccount) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ContainerAccount) GetNamespace() string {
@@ -992,7 +1235,7 @@ type TestParseRequest struct {
 
 func (x *TestParseRequest) Reset() {
 	*x = TestParseRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1247,7 @@ func (x *TestParseRequest) String() string {
 func (*TestParseRequest) ProtoMessage() {}
 
 func (x *TestParseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1260,7 @@ func (x *TestParseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestParseRequest.ProtoReflect.Descriptor instead.
 func (*TestParseRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *TestParseRequest) GetRule() string {
@@ -1050,7 +1293,7 @@ type TestParseResponse struct {
 
 func (x *TestParseResponse) Reset() {
 	*x = TestParseResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1305,7 @@ func (x *TestParseResponse) String() string {
 func (*TestParseResponse) ProtoMessage() {}
 
 func (x *TestParseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1318,7 @@ func (x *TestParseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TestParseResponse.ProtoReflect.Descriptor instead.
 func (*TestParseResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *TestParseResponse) GetResults() []*ParseResult {
@@ -1099,7 +1342,7 @@ type ParseResult struct {
 
 func (x *ParseResult) Reset() {
 	*x = ParseResult{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1111,7 +1354,7 @@ func (x *ParseResult) String() string {
 func (*ParseResult) ProtoMessage() {}
 
 func (x *ParseResult) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1124,7 +1367,7 @@ func (x *ParseResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ParseResult.ProtoReflect.Descriptor instead.
 func (*ParseResult) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ParseResult) GetLine() string {
@@ -1170,7 +1413,7 @@ type ListRulesRequest struct {
 
 func (x *ListRulesRequest) Reset() {
 	*x = ListRulesRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1425,7 @@ func (x *ListRulesRequest) String() string {
 func (*ListRulesRequest) ProtoMessage() {}
 
 func (x *ListRulesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1438,7 @@ func (x *ListRulesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRulesRequest.ProtoReflect.Descriptor instead.
 func (*ListRulesRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 type ListRulesResponse struct {
@@ -1207,7 +1450,7 @@ type ListRulesResponse struct {
 
 func (x *ListRulesResponse) Reset() {
 	*x = ListRulesResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1219,7 +1462,7 @@ func (x *ListRulesResponse) String() string {
 func (*ListRulesResponse) ProtoMessage() {}
 
 func (x *ListRulesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1232,7 +1475,7 @@ func (x *ListRulesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRulesResponse.ProtoReflect.Descriptor instead.
 func (*ListRulesResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListRulesResponse) GetRules() []*RuleInfo {
@@ -1255,7 +1498,7 @@ type RuleInfo struct {
 
 func (x *RuleInfo) Reset() {
 	*x = RuleInfo{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1510,7 @@ func (x *RuleInfo) String() string {
 func (*RuleInfo) ProtoMessage() {}
 
 func (x *RuleInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1523,7 @@ func (x *RuleInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleInfo.ProtoReflect.Descriptor instead.
 func (*RuleInfo) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RuleInfo) GetName() string {
@@ -1323,14 +1566,20 @@ type TapRequest struct {
 	// At most this many events per second (default 10, at most 1000).
 	Rate int32 `protobuf:"varint,1,opt,name=rate,proto3" json:"rate,omitempty"`
 	// Stop after this many events; 0 streams until cancelled.
-	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	Limit int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	// Only records of this namespace, pod, or rule; empty matches any.
+	Namespace string `protobuf:"bytes,3,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Pod       string `protobuf:"bytes,4,opt,name=pod,proto3" json:"pod,omitempty"`
+	Rule      string `protobuf:"bytes,5,opt,name=rule,proto3" json:"rule,omitempty"`
+	// Only records no rule parsed: tagged as failed, or dead-lettered.
+	FailedOnly    bool `protobuf:"varint,6,opt,name=failed_only,json=failedOnly,proto3" json:"failed_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TapRequest) Reset() {
 	*x = TapRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1342,7 +1591,7 @@ func (x *TapRequest) String() string {
 func (*TapRequest) ProtoMessage() {}
 
 func (x *TapRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1355,7 +1604,7 @@ func (x *TapRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TapRequest.ProtoReflect.Descriptor instead.
 func (*TapRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *TapRequest) GetRate() int32 {
@@ -1372,18 +1621,55 @@ func (x *TapRequest) GetLimit() int32 {
 	return 0
 }
 
+func (x *TapRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *TapRequest) GetPod() string {
+	if x != nil {
+		return x.Pod
+	}
+	return ""
+}
+
+func (x *TapRequest) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *TapRequest) GetFailedOnly() bool {
+	if x != nil {
+		return x.FailedOnly
+	}
+	return false
+}
+
 type TapResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RawLine       string                 `protobuf:"bytes,1,opt,name=raw_line,json=rawLine,proto3" json:"raw_line,omitempty"`
-	Rule          string                 `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
-	DocumentJson  string                 `protobuf:"bytes,3,opt,name=document_json,json=documentJson,proto3" json:"document_json,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	RawLine string                 `protobuf:"bytes,1,opt,name=raw_line,json=rawLine,proto3" json:"raw_line,omitempty"`
+	Rule    string                 `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	// The document; empty for a dead-lettered record.
+	DocumentJson string `protobuf:"bytes,3,opt,name=document_json,json=documentJson,proto3" json:"document_json,omitempty"`
+	Namespace    string `protobuf:"bytes,4,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Pod          string `protobuf:"bytes,5,opt,name=pod,proto3" json:"pod,omitempty"`
+	Container    string `protobuf:"bytes,6,opt,name=container,proto3" json:"container,omitempty"`
+	// The rule failed on the record (the document carries the failure tag,
+	// or the record was dead-lettered).
+	Failed bool `protobuf:"varint,7,opt,name=failed,proto3" json:"failed,omitempty"`
+	// Why the record went to the dead-letter topic; empty when it did not.
+	DeadLetterReason string `protobuf:"bytes,8,opt,name=dead_letter_reason,json=deadLetterReason,proto3" json:"dead_letter_reason,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *TapResponse) Reset() {
 	*x = TapResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1395,7 +1681,7 @@ func (x *TapResponse) String() string {
 func (*TapResponse) ProtoMessage() {}
 
 func (x *TapResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1408,7 +1694,7 @@ func (x *TapResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TapResponse.ProtoReflect.Descriptor instead.
 func (*TapResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TapResponse) GetRawLine() string {
@@ -1432,18 +1718,55 @@ func (x *TapResponse) GetDocumentJson() string {
 	return ""
 }
 
+func (x *TapResponse) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *TapResponse) GetPod() string {
+	if x != nil {
+		return x.Pod
+	}
+	return ""
+}
+
+func (x *TapResponse) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *TapResponse) GetFailed() bool {
+	if x != nil {
+		return x.Failed
+	}
+	return false
+}
+
+func (x *TapResponse) GetDeadLetterReason() string {
+	if x != nil {
+		return x.DeadLetterReason
+	}
+	return ""
+}
+
 type ListDeadLettersRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Limit int32                  `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
 	// Start at this offset per partition; empty starts at the oldest.
-	FromOffsets   map[int32]int64 `protobuf:"bytes,2,rep,name=from_offsets,json=fromOffsets,proto3" json:"from_offsets,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	FromOffsets map[int32]int64 `protobuf:"bytes,2,rep,name=from_offsets,json=fromOffsets,proto3" json:"from_offsets,omitempty" protobuf_key:"varint,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	// When set, read only this partition.
+	Partition     *int32 `protobuf:"varint,3,opt,name=partition,proto3,oneof" json:"partition,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1455,7 +1778,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1468,7 +1791,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListDeadLettersRequest) GetLimit() int32 {
@@ -1485,6 +1808,13 @@ func (x *ListDeadLettersRequest) GetFromOffsets() map[int32]int64 {
 	return nil
 }
 
+func (x *ListDeadLettersRequest) GetPartition() int32 {
+	if x != nil && x.Partition != nil {
+		return *x.Partition
+	}
+	return 0
+}
+
 type ListDeadLettersResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Letters       []*DeadLetter          `protobuf:"bytes,1,rep,name=letters,proto3" json:"letters,omitempty"`
@@ -1494,7 +1824,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1506,7 +1836,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1519,7 +1849,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListDeadLettersResponse) GetLetters() []*DeadLetter {
@@ -1540,14 +1870,29 @@ type DeadLetter struct {
 	Reason            string                 `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
 	Stage             string                 `protobuf:"bytes,8,opt,name=stage,proto3" json:"stage,omitempty"`
 	TimestampUnixNano int64                  `protobuf:"varint,9,opt,name=timestamp_unix_nano,json=timestampUnixNano,proto3" json:"timestamp_unix_nano,omitempty"`
-	DocumentJson      string                 `protobuf:"bytes,10,opt,name=document_json,json=documentJson,proto3" json:"document_json,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The document, for an indexer letter of at most 64 KiB.
+	DocumentJson string `protobuf:"bytes,10,opt,name=document_json,json=documentJson,proto3" json:"document_json,omitempty"`
+	// The failure class: "permanent", or "retryable" past its maximum age.
+	Class string `protobuf:"bytes,11,opt,name=class,proto3" json:"class,omitempty"`
+	// The container the line came from.
+	Namespace string `protobuf:"bytes,12,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Pod       string `protobuf:"bytes,13,opt,name=pod,proto3" json:"pod,omitempty"`
+	Container string `protobuf:"bytes,14,opt,name=container,proto3" json:"container,omitempty"`
+	// The start (at most 4 KiB) of the original log line: a parser letter's
+	// raw line, an indexer letter's document message.
+	Line string `protobuf:"bytes,15,opt,name=line,proto3" json:"line,omitempty"`
+	// Every header of the letter, in order.
+	Headers []*Header `protobuf:"bytes,16,rep,name=headers,proto3" json:"headers,omitempty"`
+	// The value as JSON (a parser letter's RawRecord in protobuf JSON, an
+	// indexer letter's document) when it is at most 64 KiB; empty otherwise.
+	ValueJson     string `protobuf:"bytes,17,opt,name=value_json,json=valueJson,proto3" json:"value_json,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1559,7 +1904,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1572,7 +1917,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *DeadLetter) GetPartition() int32 {
@@ -1645,6 +1990,107 @@ func (x *DeadLetter) GetDocumentJson() string {
 	return ""
 }
 
+func (x *DeadLetter) GetClass() string {
+	if x != nil {
+		return x.Class
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetPod() string {
+	if x != nil {
+		return x.Pod
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetContainer() string {
+	if x != nil {
+		return x.Container
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *DeadLetter) GetHeaders() []*Header {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *DeadLetter) GetValueJson() string {
+	if x != nil {
+		return x.ValueJson
+	}
+	return ""
+}
+
+type Header struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Key           string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Header) Reset() {
+	*x = Header{}
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Header) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Header) ProtoMessage() {}
+
+func (x *Header) ProtoReflect() protoreflect.Message {
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Header.ProtoReflect.Descriptor instead.
+func (*Header) Descriptor() ([]byte, []int) {
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *Header) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Header) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
 type ReplayDeadLettersRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Partition  int32                  `protobuf:"varint,1,opt,name=partition,proto3" json:"partition,omitempty"`
@@ -1659,7 +2105,7 @@ type ReplayDeadLettersRequest struct {
 
 func (x *ReplayDeadLettersRequest) Reset() {
 	*x = ReplayDeadLettersRequest{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1671,7 +2117,7 @@ func (x *ReplayDeadLettersRequest) String() string {
 func (*ReplayDeadLettersRequest) ProtoMessage() {}
 
 func (x *ReplayDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1684,7 +2130,7 @@ func (x *ReplayDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ReplayDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ReplayDeadLettersRequest) GetPartition() int32 {
@@ -1729,7 +2175,7 @@ type ReplayDeadLettersResponse struct {
 
 func (x *ReplayDeadLettersResponse) Reset() {
 	*x = ReplayDeadLettersResponse{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1741,7 +2187,7 @@ func (x *ReplayDeadLettersResponse) String() string {
 func (*ReplayDeadLettersResponse) ProtoMessage() {}
 
 func (x *ReplayDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1754,7 +2200,7 @@ func (x *ReplayDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ReplayDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReplayDeadLettersResponse) GetReplayed() int64 {
@@ -1789,7 +2235,7 @@ type ReplayedLetter struct {
 
 func (x *ReplayedLetter) Reset() {
 	*x = ReplayedLetter{}
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +2247,7 @@ func (x *ReplayedLetter) String() string {
 func (*ReplayedLetter) ProtoMessage() {}
 
 func (x *ReplayedLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_sluice_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_sluice_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +2260,7 @@ func (x *ReplayedLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayedLetter.ProtoReflect.Descriptor instead.
 func (*ReplayedLetter) Descriptor() ([]byte, []int) {
-	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_sluice_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ReplayedLetter) GetLetter() *DeadLetter {
@@ -1876,6 +2322,10 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"configYaml\";\n" +
 	"\x14ReloadConfigResponse\x12#\n" +
 	"\rconfig_digest\x18\x01 \x01(\tR\fconfigDigest\"\x12\n" +
+	"\x10GetConfigRequest\"4\n" +
+	"\x11GetConfigResponse\x12\x1f\n" +
+	"\vconfig_yaml\x18\x01 \x01(\tR\n" +
+	"configYaml\"\x12\n" +
 	"\x10ListFilesRequest\"G\n" +
 	"\x11ListFilesResponse\x122\n" +
 	"\x05files\x18\x01 \x03(\v2\x1c.sluice.admin.v1.TrackedFileR\x05files\"\xcb\x03\n" +
@@ -1898,6 +2348,12 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\x15oldest_unacked_age_ms\x18\x0e \x01(\x03R\x12oldestUnackedAgeMs\"\x15\n" +
 	"\x13ListAccountsRequest\"U\n" +
 	"\x14ListAccountsResponse\x12=\n" +
+	"\baccounts\x18\x01 \x03(\v2!.sluice.admin.v1.ContainerAccountR\baccounts\"'\n" +
+	"%ParserAdminServiceListAccountsRequest\"g\n" +
+	"&ParserAdminServiceListAccountsResponse\x12=\n" +
+	"\baccounts\x18\x01 \x03(\v2!.sluice.admin.v1.ContainerAccountR\baccounts\"(\n" +
+	"&IndexerAdminServiceListAccountsRequest\"h\n" +
+	"'IndexerAdminServiceListAccountsResponse\x12=\n" +
 	"\baccounts\x18\x01 \x03(\v2!.sluice.admin.v1.ContainerAccountR\baccounts\"\xe2\x01\n" +
 	"\x10ContainerAccount\x12\x1c\n" +
 	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x10\n" +
@@ -1930,23 +2386,36 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"processors\x18\x03 \x03(\tR\n" +
 	"processors\x12\x18\n" +
 	"\arecords\x18\x04 \x01(\x03R\arecords\x12\x1a\n" +
-	"\bfailures\x18\x05 \x01(\x03R\bfailures\"6\n" +
+	"\bfailures\x18\x05 \x01(\x03R\bfailures\"\x9b\x01\n" +
 	"\n" +
 	"TapRequest\x12\x12\n" +
 	"\x04rate\x18\x01 \x01(\x05R\x04rate\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"a\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\x12\x1c\n" +
+	"\tnamespace\x18\x03 \x01(\tR\tnamespace\x12\x10\n" +
+	"\x03pod\x18\x04 \x01(\tR\x03pod\x12\x12\n" +
+	"\x04rule\x18\x05 \x01(\tR\x04rule\x12\x1f\n" +
+	"\vfailed_only\x18\x06 \x01(\bR\n" +
+	"failedOnly\"\xf5\x01\n" +
 	"\vTapResponse\x12\x19\n" +
 	"\braw_line\x18\x01 \x01(\tR\arawLine\x12\x12\n" +
 	"\x04rule\x18\x02 \x01(\tR\x04rule\x12#\n" +
-	"\rdocument_json\x18\x03 \x01(\tR\fdocumentJson\"\xcb\x01\n" +
+	"\rdocument_json\x18\x03 \x01(\tR\fdocumentJson\x12\x1c\n" +
+	"\tnamespace\x18\x04 \x01(\tR\tnamespace\x12\x10\n" +
+	"\x03pod\x18\x05 \x01(\tR\x03pod\x12\x1c\n" +
+	"\tcontainer\x18\x06 \x01(\tR\tcontainer\x12\x16\n" +
+	"\x06failed\x18\a \x01(\bR\x06failed\x12,\n" +
+	"\x12dead_letter_reason\x18\b \x01(\tR\x10deadLetterReason\"\xfc\x01\n" +
 	"\x16ListDeadLettersRequest\x12\x14\n" +
 	"\x05limit\x18\x01 \x01(\x05R\x05limit\x12[\n" +
-	"\ffrom_offsets\x18\x02 \x03(\v28.sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntryR\vfromOffsets\x1a>\n" +
+	"\ffrom_offsets\x18\x02 \x03(\v28.sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntryR\vfromOffsets\x12!\n" +
+	"\tpartition\x18\x03 \x01(\x05H\x00R\tpartition\x88\x01\x01\x1a>\n" +
 	"\x10FromOffsetsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\x05R\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"P\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01B\f\n" +
+	"\n" +
+	"_partition\"P\n" +
 	"\x17ListDeadLettersResponse\x125\n" +
-	"\aletters\x18\x01 \x03(\v2\x1b.sluice.admin.v1.DeadLetterR\aletters\"\xa2\x02\n" +
+	"\aletters\x18\x01 \x03(\v2\x1b.sluice.admin.v1.DeadLetterR\aletters\"\xec\x03\n" +
 	"\n" +
 	"DeadLetter\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x05R\tpartition\x12\x16\n" +
@@ -1960,7 +2429,18 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\x05stage\x18\b \x01(\tR\x05stage\x12.\n" +
 	"\x13timestamp_unix_nano\x18\t \x01(\x03R\x11timestampUnixNano\x12#\n" +
 	"\rdocument_json\x18\n" +
-	" \x01(\tR\fdocumentJson\"\x8f\x01\n" +
+	" \x01(\tR\fdocumentJson\x12\x14\n" +
+	"\x05class\x18\v \x01(\tR\x05class\x12\x1c\n" +
+	"\tnamespace\x18\f \x01(\tR\tnamespace\x12\x10\n" +
+	"\x03pod\x18\r \x01(\tR\x03pod\x12\x1c\n" +
+	"\tcontainer\x18\x0e \x01(\tR\tcontainer\x12\x12\n" +
+	"\x04line\x18\x0f \x01(\tR\x04line\x121\n" +
+	"\aheaders\x18\x10 \x03(\v2\x17.sluice.admin.v1.HeaderR\aheaders\x12\x1d\n" +
+	"\n" +
+	"value_json\x18\x11 \x01(\tR\tvalueJson\"0\n" +
+	"\x06Header\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x8f\x01\n" +
 	"\x18ReplayDeadLettersRequest\x12\x1c\n" +
 	"\tpartition\x18\x01 \x01(\x05R\tpartition\x12\x1f\n" +
 	"\vfrom_offset\x18\x02 \x01(\x03R\n" +
@@ -1973,23 +2453,26 @@ const file_sluice_admin_v1_admin_proto_rawDesc = "" +
 	"\aletters\x18\x03 \x03(\v2\x1f.sluice.admin.v1.ReplayedLetterR\aletters\"h\n" +
 	"\x0eReplayedLetter\x123\n" +
 	"\x06letter\x18\x01 \x01(\v2\x1b.sluice.admin.v1.DeadLetterR\x06letter\x12!\n" +
-	"\ftarget_topic\x18\x02 \x01(\tR\vtargetTopic2\xa3\x03\n" +
+	"\ftarget_topic\x18\x02 \x01(\tR\vtargetTopic2\xf7\x03\n" +
 	"\fAdminService\x12R\n" +
 	"\tGetStatus\x12!.sluice.admin.v1.GetStatusRequest\x1a\".sluice.admin.v1.GetStatusResponse\x12O\n" +
 	"\bGetStats\x12 .sluice.admin.v1.GetStatsRequest\x1a!.sluice.admin.v1.GetStatsResponse\x12F\n" +
 	"\x05Pause\x12\x1d.sluice.admin.v1.PauseRequest\x1a\x1e.sluice.admin.v1.PauseResponse\x12I\n" +
 	"\x06Resume\x12\x1e.sluice.admin.v1.ResumeRequest\x1a\x1f.sluice.admin.v1.ResumeResponse\x12[\n" +
-	"\fReloadConfig\x12$.sluice.admin.v1.ReloadConfigRequest\x1a%.sluice.admin.v1.ReloadConfigResponse2\xc6\x01\n" +
+	"\fReloadConfig\x12$.sluice.admin.v1.ReloadConfigRequest\x1a%.sluice.admin.v1.ReloadConfigResponse\x12R\n" +
+	"\tGetConfig\x12!.sluice.admin.v1.GetConfigRequest\x1a\".sluice.admin.v1.GetConfigResponse2\xc6\x01\n" +
 	"\x13ShipperAdminService\x12R\n" +
 	"\tListFiles\x12!.sluice.admin.v1.ListFilesRequest\x1a\".sluice.admin.v1.ListFilesResponse\x12[\n" +
-	"\fListAccounts\x12$.sluice.admin.v1.ListAccountsRequest\x1a%.sluice.admin.v1.ListAccountsResponse2\x80\x02\n" +
+	"\fListAccounts\x12$.sluice.admin.v1.ListAccountsRequest\x1a%.sluice.admin.v1.ListAccountsResponse2\x81\x03\n" +
 	"\x12ParserAdminService\x12R\n" +
 	"\tTestParse\x12!.sluice.admin.v1.TestParseRequest\x1a\".sluice.admin.v1.TestParseResponse\x12R\n" +
 	"\tListRules\x12!.sluice.admin.v1.ListRulesRequest\x1a\".sluice.admin.v1.ListRulesResponse\x12B\n" +
-	"\x03Tap\x12\x1b.sluice.admin.v1.TapRequest\x1a\x1c.sluice.admin.v1.TapResponse0\x012\xe7\x01\n" +
+	"\x03Tap\x12\x1b.sluice.admin.v1.TapRequest\x1a\x1c.sluice.admin.v1.TapResponse0\x01\x12\x7f\n" +
+	"\fListAccounts\x126.sluice.admin.v1.ParserAdminServiceListAccountsRequest\x1a7.sluice.admin.v1.ParserAdminServiceListAccountsResponse2\xeb\x02\n" +
 	"\x13IndexerAdminService\x12d\n" +
 	"\x0fListDeadLetters\x12'.sluice.admin.v1.ListDeadLettersRequest\x1a(.sluice.admin.v1.ListDeadLettersResponse\x12j\n" +
-	"\x11ReplayDeadLetters\x12).sluice.admin.v1.ReplayDeadLettersRequest\x1a*.sluice.admin.v1.ReplayDeadLettersResponseB;Z9github.com/sluice-io/sluice/proto/sluice/admin/v1;adminv1b\x06proto3"
+	"\x11ReplayDeadLetters\x12).sluice.admin.v1.ReplayDeadLettersRequest\x1a*.sluice.admin.v1.ReplayDeadLettersResponse\x12\x81\x01\n" +
+	"\fListAccounts\x127.sluice.admin.v1.IndexerAdminServiceListAccountsRequest\x1a8.sluice.admin.v1.IndexerAdminServiceListAccountsResponseB;Z9github.com/sluice-io/sluice/proto/sluice/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_sluice_admin_v1_admin_proto_rawDescOnce sync.Once
@@ -2003,86 +2486,102 @@ func file_sluice_admin_v1_admin_proto_rawDescGZIP() []byte {
 	return file_sluice_admin_v1_admin_proto_rawDescData
 }
 
-var file_sluice_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_sluice_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_sluice_admin_v1_admin_proto_goTypes = []any{
-	(*GetStatusRequest)(nil),          // 0: sluice.admin.v1.GetStatusRequest
-	(*GetStatusResponse)(nil),         // 1: sluice.admin.v1.GetStatusResponse
-	(*GetStatsRequest)(nil),           // 2: sluice.admin.v1.GetStatsRequest
-	(*GetStatsResponse)(nil),          // 3: sluice.admin.v1.GetStatsResponse
-	(*PartitionLag)(nil),              // 4: sluice.admin.v1.PartitionLag
-	(*PauseRequest)(nil),              // 5: sluice.admin.v1.PauseRequest
-	(*PauseResponse)(nil),             // 6: sluice.admin.v1.PauseResponse
-	(*ResumeRequest)(nil),             // 7: sluice.admin.v1.ResumeRequest
-	(*ResumeResponse)(nil),            // 8: sluice.admin.v1.ResumeResponse
-	(*ReloadConfigRequest)(nil),       // 9: sluice.admin.v1.ReloadConfigRequest
-	(*ReloadConfigResponse)(nil),      // 10: sluice.admin.v1.ReloadConfigResponse
-	(*ListFilesRequest)(nil),          // 11: sluice.admin.v1.ListFilesRequest
-	(*ListFilesResponse)(nil),         // 12: sluice.admin.v1.ListFilesResponse
-	(*TrackedFile)(nil),               // 13: sluice.admin.v1.TrackedFile
-	(*ListAccountsRequest)(nil),       // 14: sluice.admin.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),      // 15: sluice.admin.v1.ListAccountsResponse
-	(*ContainerAccount)(nil),          // 16: sluice.admin.v1.ContainerAccount
-	(*TestParseRequest)(nil),          // 17: sluice.admin.v1.TestParseRequest
-	(*TestParseResponse)(nil),         // 18: sluice.admin.v1.TestParseResponse
-	(*ParseResult)(nil),               // 19: sluice.admin.v1.ParseResult
-	(*ListRulesRequest)(nil),          // 20: sluice.admin.v1.ListRulesRequest
-	(*ListRulesResponse)(nil),         // 21: sluice.admin.v1.ListRulesResponse
-	(*RuleInfo)(nil),                  // 22: sluice.admin.v1.RuleInfo
-	(*TapRequest)(nil),                // 23: sluice.admin.v1.TapRequest
-	(*TapResponse)(nil),               // 24: sluice.admin.v1.TapResponse
-	(*ListDeadLettersRequest)(nil),    // 25: sluice.admin.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil),   // 26: sluice.admin.v1.ListDeadLettersResponse
-	(*DeadLetter)(nil),                // 27: sluice.admin.v1.DeadLetter
-	(*ReplayDeadLettersRequest)(nil),  // 28: sluice.admin.v1.ReplayDeadLettersRequest
-	(*ReplayDeadLettersResponse)(nil), // 29: sluice.admin.v1.ReplayDeadLettersResponse
-	(*ReplayedLetter)(nil),            // 30: sluice.admin.v1.ReplayedLetter
-	nil,                               // 31: sluice.admin.v1.GetStatsResponse.CountersEntry
-	nil,                               // 32: sluice.admin.v1.GetStatsResponse.RatesEntry
-	nil,                               // 33: sluice.admin.v1.ContainerAccount.CountsEntry
-	nil,                               // 34: sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
+	(*GetStatusRequest)(nil),                        // 0: sluice.admin.v1.GetStatusRequest
+	(*GetStatusResponse)(nil),                       // 1: sluice.admin.v1.GetStatusResponse
+	(*GetStatsRequest)(nil),                         // 2: sluice.admin.v1.GetStatsRequest
+	(*GetStatsResponse)(nil),                        // 3: sluice.admin.v1.GetStatsResponse
+	(*PartitionLag)(nil),                            // 4: sluice.admin.v1.PartitionLag
+	(*PauseRequest)(nil),                            // 5: sluice.admin.v1.PauseRequest
+	(*PauseResponse)(nil),                           // 6: sluice.admin.v1.PauseResponse
+	(*ResumeRequest)(nil),                           // 7: sluice.admin.v1.ResumeRequest
+	(*ResumeResponse)(nil),                          // 8: sluice.admin.v1.ResumeResponse
+	(*ReloadConfigRequest)(nil),                     // 9: sluice.admin.v1.ReloadConfigRequest
+	(*ReloadConfigResponse)(nil),                    // 10: sluice.admin.v1.ReloadConfigResponse
+	(*GetConfigRequest)(nil),                        // 11: sluice.admin.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),                       // 12: sluice.admin.v1.GetConfigResponse
+	(*ListFilesRequest)(nil),                        // 13: sluice.admin.v1.ListFilesRequest
+	(*ListFilesResponse)(nil),                       // 14: sluice.admin.v1.ListFilesResponse
+	(*TrackedFile)(nil),                             // 15: sluice.admin.v1.TrackedFile
+	(*ListAccountsRequest)(nil),                     // 16: sluice.admin.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),                    // 17: sluice.admin.v1.ListAccountsResponse
+	(*ParserAdminServiceListAccountsRequest)(nil),   // 18: sluice.admin.v1.ParserAdminServiceListAccountsRequest
+	(*ParserAdminServiceListAccountsResponse)(nil),  // 19: sluice.admin.v1.ParserAdminServiceListAccountsResponse
+	(*IndexerAdminServiceListAccountsRequest)(nil),  // 20: sluice.admin.v1.IndexerAdminServiceListAccountsRequest
+	(*IndexerAdminServiceListAccountsResponse)(nil), // 21: sluice.admin.v1.IndexerAdminServiceListAccountsResponse
+	(*ContainerAccount)(nil),                        // 22: sluice.admin.v1.ContainerAccount
+	(*TestParseRequest)(nil),                        // 23: sluice.admin.v1.TestParseRequest
+	(*TestParseResponse)(nil),                       // 24: sluice.admin.v1.TestParseResponse
+	(*ParseResult)(nil),                             // 25: sluice.admin.v1.ParseResult
+	(*ListRulesRequest)(nil),                        // 26: sluice.admin.v1.ListRulesRequest
+	(*ListRulesResponse)(nil),                       // 27: sluice.admin.v1.ListRulesResponse
+	(*RuleInfo)(nil),                                // 28: sluice.admin.v1.RuleInfo
+	(*TapRequest)(nil),                              // 29: sluice.admin.v1.TapRequest
+	(*TapResponse)(nil),                             // 30: sluice.admin.v1.TapResponse
+	(*ListDeadLettersRequest)(nil),                  // 31: sluice.admin.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil),                 // 32: sluice.admin.v1.ListDeadLettersResponse
+	(*DeadLetter)(nil),                              // 33: sluice.admin.v1.DeadLetter
+	(*Header)(nil),                                  // 34: sluice.admin.v1.Header
+	(*ReplayDeadLettersRequest)(nil),                // 35: sluice.admin.v1.ReplayDeadLettersRequest
+	(*ReplayDeadLettersResponse)(nil),               // 36: sluice.admin.v1.ReplayDeadLettersResponse
+	(*ReplayedLetter)(nil),                          // 37: sluice.admin.v1.ReplayedLetter
+	nil,                                             // 38: sluice.admin.v1.GetStatsResponse.CountersEntry
+	nil,                                             // 39: sluice.admin.v1.GetStatsResponse.RatesEntry
+	nil,                                             // 40: sluice.admin.v1.ContainerAccount.CountsEntry
+	nil,                                             // 41: sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
 }
 var file_sluice_admin_v1_admin_proto_depIdxs = []int32{
-	31, // 0: sluice.admin.v1.GetStatsResponse.counters:type_name -> sluice.admin.v1.GetStatsResponse.CountersEntry
+	38, // 0: sluice.admin.v1.GetStatsResponse.counters:type_name -> sluice.admin.v1.GetStatsResponse.CountersEntry
 	4,  // 1: sluice.admin.v1.GetStatsResponse.lag:type_name -> sluice.admin.v1.PartitionLag
-	32, // 2: sluice.admin.v1.GetStatsResponse.rates:type_name -> sluice.admin.v1.GetStatsResponse.RatesEntry
-	13, // 3: sluice.admin.v1.ListFilesResponse.files:type_name -> sluice.admin.v1.TrackedFile
-	16, // 4: sluice.admin.v1.ListAccountsResponse.accounts:type_name -> sluice.admin.v1.ContainerAccount
-	33, // 5: sluice.admin.v1.ContainerAccount.counts:type_name -> sluice.admin.v1.ContainerAccount.CountsEntry
-	19, // 6: sluice.admin.v1.TestParseResponse.results:type_name -> sluice.admin.v1.ParseResult
-	22, // 7: sluice.admin.v1.ListRulesResponse.rules:type_name -> sluice.admin.v1.RuleInfo
-	34, // 8: sluice.admin.v1.ListDeadLettersRequest.from_offsets:type_name -> sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
-	27, // 9: sluice.admin.v1.ListDeadLettersResponse.letters:type_name -> sluice.admin.v1.DeadLetter
-	30, // 10: sluice.admin.v1.ReplayDeadLettersResponse.letters:type_name -> sluice.admin.v1.ReplayedLetter
-	27, // 11: sluice.admin.v1.ReplayedLetter.letter:type_name -> sluice.admin.v1.DeadLetter
-	0,  // 12: sluice.admin.v1.AdminService.GetStatus:input_type -> sluice.admin.v1.GetStatusRequest
-	2,  // 13: sluice.admin.v1.AdminService.GetStats:input_type -> sluice.admin.v1.GetStatsRequest
-	5,  // 14: sluice.admin.v1.AdminService.Pause:input_type -> sluice.admin.v1.PauseRequest
-	7,  // 15: sluice.admin.v1.AdminService.Resume:input_type -> sluice.admin.v1.ResumeRequest
-	9,  // 16: sluice.admin.v1.AdminService.ReloadConfig:input_type -> sluice.admin.v1.ReloadConfigRequest
-	11, // 17: sluice.admin.v1.ShipperAdminService.ListFiles:input_type -> sluice.admin.v1.ListFilesRequest
-	14, // 18: sluice.admin.v1.ShipperAdminService.ListAccounts:input_type -> sluice.admin.v1.ListAccountsRequest
-	17, // 19: sluice.admin.v1.ParserAdminService.TestParse:input_type -> sluice.admin.v1.TestParseRequest
-	20, // 20: sluice.admin.v1.ParserAdminService.ListRules:input_type -> sluice.admin.v1.ListRulesRequest
-	23, // 21: sluice.admin.v1.ParserAdminService.Tap:input_type -> sluice.admin.v1.TapRequest
-	25, // 22: sluice.admin.v1.IndexerAdminService.ListDeadLetters:input_type -> sluice.admin.v1.ListDeadLettersRequest
-	28, // 23: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:input_type -> sluice.admin.v1.ReplayDeadLettersRequest
-	1,  // 24: sluice.admin.v1.AdminService.GetStatus:output_type -> sluice.admin.v1.GetStatusResponse
-	3,  // 25: sluice.admin.v1.AdminService.GetStats:output_type -> sluice.admin.v1.GetStatsResponse
-	6,  // 26: sluice.admin.v1.AdminService.Pause:output_type -> sluice.admin.v1.PauseResponse
-	8,  // 27: sluice.admin.v1.AdminService.Resume:output_type -> sluice.admin.v1.ResumeResponse
-	10, // 28: sluice.admin.v1.AdminService.ReloadConfig:output_type -> sluice.admin.v1.ReloadConfigResponse
-	12, // 29: sluice.admin.v1.ShipperAdminService.ListFiles:output_type -> sluice.admin.v1.ListFilesResponse
-	15, // 30: sluice.admin.v1.ShipperAdminService.ListAccounts:output_type -> sluice.admin.v1.ListAccountsResponse
-	18, // 31: sluice.admin.v1.ParserAdminService.TestParse:output_type -> sluice.admin.v1.TestParseResponse
-	21, // 32: sluice.admin.v1.ParserAdminService.ListRules:output_type -> sluice.admin.v1.ListRulesResponse
-	24, // 33: sluice.admin.v1.ParserAdminService.Tap:output_type -> sluice.admin.v1.TapResponse
-	26, // 34: sluice.admin.v1.IndexerAdminService.ListDeadLetters:output_type -> sluice.admin.v1.ListDeadLettersResponse
-	29, // 35: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:output_type -> sluice.admin.v1.ReplayDeadLettersResponse
-	24, // [24:36] is the sub-list for method output_type
-	12, // [12:24] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	39, // 2: sluice.admin.v1.GetStatsResponse.rates:type_name -> sluice.admin.v1.GetStatsResponse.RatesEntry
+	15, // 3: sluice.admin.v1.ListFilesResponse.files:type_name -> sluice.admin.v1.TrackedFile
+	22, // 4: sluice.admin.v1.ListAccountsResponse.accounts:type_name -> sluice.admin.v1.ContainerAccount
+	22, // 5: sluice.admin.v1.ParserAdminServiceListAccountsResponse.accounts:type_name -> sluice.admin.v1.ContainerAccount
+	22, // 6: sluice.admin.v1.IndexerAdminServiceListAccountsResponse.accounts:type_name -> sluice.admin.v1.ContainerAccount
+	40, // 7: sluice.admin.v1.ContainerAccount.counts:type_name -> sluice.admin.v1.ContainerAccount.CountsEntry
+	25, // 8: sluice.admin.v1.TestParseResponse.results:type_name -> sluice.admin.v1.ParseResult
+	28, // 9: sluice.admin.v1.ListRulesResponse.rules:type_name -> sluice.admin.v1.RuleInfo
+	41, // 10: sluice.admin.v1.ListDeadLettersRequest.from_offsets:type_name -> sluice.admin.v1.ListDeadLettersRequest.FromOffsetsEntry
+	33, // 11: sluice.admin.v1.ListDeadLettersResponse.letters:type_name -> sluice.admin.v1.DeadLetter
+	34, // 12: sluice.admin.v1.DeadLetter.headers:type_name -> sluice.admin.v1.Header
+	37, // 13: sluice.admin.v1.ReplayDeadLettersResponse.letters:type_name -> sluice.admin.v1.ReplayedLetter
+	33, // 14: sluice.admin.v1.ReplayedLetter.letter:type_name -> sluice.admin.v1.DeadLetter
+	0,  // 15: sluice.admin.v1.AdminService.GetStatus:input_type -> sluice.admin.v1.GetStatusRequest
+	2,  // 16: sluice.admin.v1.AdminService.GetStats:input_type -> sluice.admin.v1.GetStatsRequest
+	5,  // 17: sluice.admin.v1.AdminService.Pause:input_type -> sluice.admin.v1.PauseRequest
+	7,  // 18: sluice.admin.v1.AdminService.Resume:input_type -> sluice.admin.v1.ResumeRequest
+	9,  // 19: sluice.admin.v1.AdminService.ReloadConfig:input_type -> sluice.admin.v1.ReloadConfigRequest
+	11, // 20: sluice.admin.v1.AdminService.GetConfig:input_type -> sluice.admin.v1.GetConfigRequest
+	13, // 21: sluice.admin.v1.ShipperAdminService.ListFiles:input_type -> sluice.admin.v1.ListFilesRequest
+	16, // 22: sluice.admin.v1.ShipperAdminService.ListAccounts:input_type -> sluice.admin.v1.ListAccountsRequest
+	23, // 23: sluice.admin.v1.ParserAdminService.TestParse:input_type -> sluice.admin.v1.TestParseRequest
+	26, // 24: sluice.admin.v1.ParserAdminService.ListRules:input_type -> sluice.admin.v1.ListRulesRequest
+	29, // 25: sluice.admin.v1.ParserAdminService.Tap:input_type -> sluice.admin.v1.TapRequest
+	18, // 26: sluice.admin.v1.ParserAdminService.ListAccounts:input_type -> sluice.admin.v1.ParserAdminServiceListAccountsRequest
+	31, // 27: sluice.admin.v1.IndexerAdminService.ListDeadLetters:input_type -> sluice.admin.v1.ListDeadLettersRequest
+	35, // 28: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:input_type -> sluice.admin.v1.ReplayDeadLettersRequest
+	20, // 29: sluice.admin.v1.IndexerAdminService.ListAccounts:input_type -> sluice.admin.v1.IndexerAdminServiceListAccountsRequest
+	1,  // 30: sluice.admin.v1.AdminService.GetStatus:output_type -> sluice.admin.v1.GetStatusResponse
+	3,  // 31: sluice.admin.v1.AdminService.GetStats:output_type -> sluice.admin.v1.GetStatsResponse
+	6,  // 32: sluice.admin.v1.AdminService.Pause:output_type -> sluice.admin.v1.PauseResponse
+	8,  // 33: sluice.admin.v1.AdminService.Resume:output_type -> sluice.admin.v1.ResumeResponse
+	10, // 34: sluice.admin.v1.AdminService.ReloadConfig:output_type -> sluice.admin.v1.ReloadConfigResponse
+	12, // 35: sluice.admin.v1.AdminService.GetConfig:output_type -> sluice.admin.v1.GetConfigResponse
+	14, // 36: sluice.admin.v1.ShipperAdminService.ListFiles:output_type -> sluice.admin.v1.ListFilesResponse
+	17, // 37: sluice.admin.v1.ShipperAdminService.ListAccounts:output_type -> sluice.admin.v1.ListAccountsResponse
+	24, // 38: sluice.admin.v1.ParserAdminService.TestParse:output_type -> sluice.admin.v1.TestParseResponse
+	27, // 39: sluice.admin.v1.ParserAdminService.ListRules:output_type -> sluice.admin.v1.ListRulesResponse
+	30, // 40: sluice.admin.v1.ParserAdminService.Tap:output_type -> sluice.admin.v1.TapResponse
+	19, // 41: sluice.admin.v1.ParserAdminService.ListAccounts:output_type -> sluice.admin.v1.ParserAdminServiceListAccountsResponse
+	32, // 42: sluice.admin.v1.IndexerAdminService.ListDeadLetters:output_type -> sluice.admin.v1.ListDeadLettersResponse
+	36, // 43: sluice.admin.v1.IndexerAdminService.ReplayDeadLetters:output_type -> sluice.admin.v1.ReplayDeadLettersResponse
+	21, // 44: sluice.admin.v1.IndexerAdminService.ListAccounts:output_type -> sluice.admin.v1.IndexerAdminServiceListAccountsResponse
+	30, // [30:45] is the sub-list for method output_type
+	15, // [15:30] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_sluice_admin_v1_admin_proto_init() }
@@ -2090,13 +2589,14 @@ func file_sluice_admin_v1_admin_proto_init() {
 	if File_sluice_admin_v1_admin_proto != nil {
 		return
 	}
+	file_sluice_admin_v1_admin_proto_msgTypes[31].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sluice_admin_v1_admin_proto_rawDesc), len(file_sluice_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   35,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   4,
 		},

@@ -27,6 +27,7 @@ const (
 	AdminService_Pause_FullMethodName        = "/sluice.admin.v1.AdminService/Pause"
 	AdminService_Resume_FullMethodName       = "/sluice.admin.v1.AdminService/Resume"
 	AdminService_ReloadConfig_FullMethodName = "/sluice.admin.v1.AdminService/ReloadConfig"
+	AdminService_GetConfig_FullMethodName    = "/sluice.admin.v1.AdminService/GetConfig"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -46,6 +47,9 @@ type AdminServiceClient interface {
 	// ReloadConfig validates and applies a new configuration. An invalid one is
 	// refused with the validation error and the running one stays.
 	ReloadConfig(ctx context.Context, in *ReloadConfigRequest, opts ...grpc.CallOption) (*ReloadConfigResponse, error)
+	// GetConfig returns the running configuration as YAML with every secret
+	// (password, token, API key, SASL and TLS key material) redacted.
+	GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error)
 }
 
 type adminServiceClient struct {
@@ -106,6 +110,16 @@ func (c *adminServiceClient) ReloadConfig(ctx context.Context, in *ReloadConfigR
 	return out, nil
 }
 
+func (c *adminServiceClient) GetConfig(ctx context.Context, in *GetConfigRequest, opts ...grpc.CallOption) (*GetConfigResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetConfigResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -123,6 +137,9 @@ type AdminServiceServer interface {
 	// ReloadConfig validates and applies a new configuration. An invalid one is
 	// refused with the validation error and the running one stays.
 	ReloadConfig(context.Context, *ReloadConfigRequest) (*ReloadConfigResponse, error)
+	// GetConfig returns the running configuration as YAML with every secret
+	// (password, token, API key, SASL and TLS key material) redacted.
+	GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -147,6 +164,9 @@ func (UnimplementedAdminServiceServer) Resume(context.Context, *ResumeRequest) (
 }
 func (UnimplementedAdminServiceServer) ReloadConfig(context.Context, *ReloadConfigRequest) (*ReloadConfigResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReloadConfig not implemented")
+}
+func (UnimplementedAdminServiceServer) GetConfig(context.Context, *GetConfigRequest) (*GetConfigResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetConfig not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -259,6 +279,24 @@ func _AdminService_ReloadConfig_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_GetConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetConfigRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetConfig(ctx, req.(*GetConfigRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -285,6 +323,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReloadConfig",
 			Handler:    _AdminService_ReloadConfig_Handler,
+		},
+		{
+			MethodName: "GetConfig",
+			Handler:    _AdminService_GetConfig_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
@@ -442,9 +484,10 @@ var ShipperAdminService_ServiceDesc = grpc.ServiceDesc{
 }
 
 const (
-	ParserAdminService_TestParse_FullMethodName = "/sluice.admin.v1.ParserAdminService/TestParse"
-	ParserAdminService_ListRules_FullMethodName = "/sluice.admin.v1.ParserAdminService/ListRules"
-	ParserAdminService_Tap_FullMethodName       = "/sluice.admin.v1.ParserAdminService/Tap"
+	ParserAdminService_TestParse_FullMethodName    = "/sluice.admin.v1.ParserAdminService/TestParse"
+	ParserAdminService_ListRules_FullMethodName    = "/sluice.admin.v1.ParserAdminService/ListRules"
+	ParserAdminService_Tap_FullMethodName          = "/sluice.admin.v1.ParserAdminService/Tap"
+	ParserAdminService_ListAccounts_FullMethodName = "/sluice.admin.v1.ParserAdminService/ListAccounts"
 )
 
 // ParserAdminServiceClient is the client API for ParserAdminService service.
@@ -459,6 +502,9 @@ type ParserAdminServiceClient interface {
 	ListRules(ctx context.Context, in *ListRulesRequest, opts ...grpc.CallOption) (*ListRulesResponse, error)
 	// Tap streams a rate-limited sample of live records before and after parsing.
 	Tap(ctx context.Context, in *TapRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[TapResponse], error)
+	// ListAccounts returns per-container counts of lines parsed, failed and
+	// dead-lettered, for loss accounting.
+	ListAccounts(ctx context.Context, in *ParserAdminServiceListAccountsRequest, opts ...grpc.CallOption) (*ParserAdminServiceListAccountsResponse, error)
 }
 
 type parserAdminServiceClient struct {
@@ -508,6 +554,16 @@ func (c *parserAdminServiceClient) Tap(ctx context.Context, in *TapRequest, opts
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ParserAdminService_TapClient = grpc.ServerStreamingClient[TapResponse]
 
+func (c *parserAdminServiceClient) ListAccounts(ctx context.Context, in *ParserAdminServiceListAccountsRequest, opts ...grpc.CallOption) (*ParserAdminServiceListAccountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ParserAdminServiceListAccountsResponse)
+	err := c.cc.Invoke(ctx, ParserAdminService_ListAccounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ParserAdminServiceServer is the server API for ParserAdminService service.
 // All implementations must embed UnimplementedParserAdminServiceServer
 // for forward compatibility.
@@ -520,6 +576,9 @@ type ParserAdminServiceServer interface {
 	ListRules(context.Context, *ListRulesRequest) (*ListRulesResponse, error)
 	// Tap streams a rate-limited sample of live records before and after parsing.
 	Tap(*TapRequest, grpc.ServerStreamingServer[TapResponse]) error
+	// ListAccounts returns per-container counts of lines parsed, failed and
+	// dead-lettered, for loss accounting.
+	ListAccounts(context.Context, *ParserAdminServiceListAccountsRequest) (*ParserAdminServiceListAccountsResponse, error)
 	mustEmbedUnimplementedParserAdminServiceServer()
 }
 
@@ -538,6 +597,9 @@ func (UnimplementedParserAdminServiceServer) ListRules(context.Context, *ListRul
 }
 func (UnimplementedParserAdminServiceServer) Tap(*TapRequest, grpc.ServerStreamingServer[TapResponse]) error {
 	return status.Errorf(codes.Unimplemented, "method Tap not implemented")
+}
+func (UnimplementedParserAdminServiceServer) ListAccounts(context.Context, *ParserAdminServiceListAccountsRequest) (*ParserAdminServiceListAccountsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAccounts not implemented")
 }
 func (UnimplementedParserAdminServiceServer) mustEmbedUnimplementedParserAdminServiceServer() {}
 func (UnimplementedParserAdminServiceServer) testEmbeddedByValue()                            {}
@@ -607,6 +669,24 @@ func _ParserAdminService_Tap_Handler(srv interface{}, stream grpc.ServerStream) 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ParserAdminService_TapServer = grpc.ServerStreamingServer[TapResponse]
 
+func _ParserAdminService_ListAccounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ParserAdminServiceListAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ParserAdminServiceServer).ListAccounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ParserAdminService_ListAccounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ParserAdminServiceServer).ListAccounts(ctx, req.(*ParserAdminServiceListAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ParserAdminService_ServiceDesc is the grpc.ServiceDesc for ParserAdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -622,6 +702,10 @@ var ParserAdminService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListRules",
 			Handler:    _ParserAdminService_ListRules_Handler,
 		},
+		{
+			MethodName: "ListAccounts",
+			Handler:    _ParserAdminService_ListAccounts_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -636,6 +720,7 @@ var ParserAdminService_ServiceDesc = grpc.ServiceDesc{
 const (
 	IndexerAdminService_ListDeadLetters_FullMethodName   = "/sluice.admin.v1.IndexerAdminService/ListDeadLetters"
 	IndexerAdminService_ReplayDeadLetters_FullMethodName = "/sluice.admin.v1.IndexerAdminService/ReplayDeadLetters"
+	IndexerAdminService_ListAccounts_FullMethodName      = "/sluice.admin.v1.IndexerAdminService/ListAccounts"
 )
 
 // IndexerAdminServiceClient is the client API for IndexerAdminService service.
@@ -650,6 +735,9 @@ type IndexerAdminServiceClient interface {
 	// stage reads: a parser letter to the raw topic, an indexer letter to the
 	// parsed topic. With dry_run it lists what it would replay.
 	ReplayDeadLetters(ctx context.Context, in *ReplayDeadLettersRequest, opts ...grpc.CallOption) (*ReplayDeadLettersResponse, error)
+	// ListAccounts returns per-container counts of lines indexed (created or
+	// already present) and dead-lettered, for loss accounting.
+	ListAccounts(ctx context.Context, in *IndexerAdminServiceListAccountsRequest, opts ...grpc.CallOption) (*IndexerAdminServiceListAccountsResponse, error)
 }
 
 type indexerAdminServiceClient struct {
@@ -680,6 +768,16 @@ func (c *indexerAdminServiceClient) ReplayDeadLetters(ctx context.Context, in *R
 	return out, nil
 }
 
+func (c *indexerAdminServiceClient) ListAccounts(ctx context.Context, in *IndexerAdminServiceListAccountsRequest, opts ...grpc.CallOption) (*IndexerAdminServiceListAccountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(IndexerAdminServiceListAccountsResponse)
+	err := c.cc.Invoke(ctx, IndexerAdminService_ListAccounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IndexerAdminServiceServer is the server API for IndexerAdminService service.
 // All implementations must embed UnimplementedIndexerAdminServiceServer
 // for forward compatibility.
@@ -692,6 +790,9 @@ type IndexerAdminServiceServer interface {
 	// stage reads: a parser letter to the raw topic, an indexer letter to the
 	// parsed topic. With dry_run it lists what it would replay.
 	ReplayDeadLetters(context.Context, *ReplayDeadLettersRequest) (*ReplayDeadLettersResponse, error)
+	// ListAccounts returns per-container counts of lines indexed (created or
+	// already present) and dead-lettered, for loss accounting.
+	ListAccounts(context.Context, *IndexerAdminServiceListAccountsRequest) (*IndexerAdminServiceListAccountsResponse, error)
 	mustEmbedUnimplementedIndexerAdminServiceServer()
 }
 
@@ -707,6 +808,9 @@ func (UnimplementedIndexerAdminServiceServer) ListDeadLetters(context.Context, *
 }
 func (UnimplementedIndexerAdminServiceServer) ReplayDeadLetters(context.Context, *ReplayDeadLettersRequest) (*ReplayDeadLettersResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ReplayDeadLetters not implemented")
+}
+func (UnimplementedIndexerAdminServiceServer) ListAccounts(context.Context, *IndexerAdminServiceListAccountsRequest) (*IndexerAdminServiceListAccountsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListAccounts not implemented")
 }
 func (UnimplementedIndexerAdminServiceServer) mustEmbedUnimplementedIndexerAdminServiceServer() {}
 func (UnimplementedIndexerAdminServiceServer) testEmbeddedByValue()                             {}
@@ -765,6 +869,24 @@ func _IndexerAdminService_ReplayDeadLetters_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IndexerAdminService_ListAccounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(IndexerAdminServiceListAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IndexerAdminServiceServer).ListAccounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IndexerAdminService_ListAccounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IndexerAdminServiceServer).ListAccounts(ctx, req.(*IndexerAdminServiceListAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IndexerAdminService_ServiceDesc is the grpc.ServiceDesc for IndexerAdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -779,6 +901,10 @@ var IndexerAdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ReplayDeadLetters",
 			Handler:    _IndexerAdminService_ReplayDeadLetters_Handler,
+		},
+		{
+			MethodName: "ListAccounts",
+			Handler:    _IndexerAdminService_ListAccounts_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -8,5 +8,7 @@
 // doubles as text+keyword nor fails the document.
 //
 // One body serves Elasticsearch 8 and OpenSearch 2: Template adjusts the
-// few types and settings only one of them knows (wildcard, index.lifecycle).
+// few types and settings only one of them knows (wildcard, index.lifecycle,
+// and the flattened or flat_object type of app, the applications' own
+// fields; see AppMapping).
 package ecs

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -36,6 +38,91 @@ type Options struct {
 	// Shards and Replicas, when positive, set number_of_shards and
 	// number_of_replicas.
 	Shards, Replicas int
+	// App is how the app object is mapped (see AppMapping); the zero value
+	// is AppUnindexed, which every engine accepts.
+	App AppMapping
+}
+
+// AppMapping is the mapping of app, the object under which the parser puts
+// every field of an application's JSON log that is not ECS. Applications
+// choose their field names and types freely, and one index receives many
+// of them: were app mapped dynamically, the first application to log
+// "user": "bob" would fix app.user as keyword and every later {"user":
+// {"id": 7}} would fail with a mapper_parsing_exception and be
+// dead-lettered. Each choice below accepts any JSON under app.
+type AppMapping string
+
+const (
+	// AppUnindexed maps app as an object with dynamic: false: its fields
+	// stay in _source (returned with every hit) but are neither mapped nor
+	// searchable. The fallback for engines without a flattened type.
+	AppUnindexed AppMapping = ""
+	// AppFlattened maps app with Elasticsearch's flattened type (7.3+ in
+	// the default distribution, core in 8.x): one field whose leaf values
+	// are indexed as keywords, searchable as app.<path>.
+	AppFlattened AppMapping = "flattened"
+	// AppFlatObject maps app with OpenSearch's flat_object type (2.7+),
+	// the same idea as flattened.
+	AppFlatObject AppMapping = "flat_object"
+)
+
+// String names the mapping for logs.
+func (a AppMapping) String() string {
+	if a == AppUnindexed {
+		return "object (dynamic: false, kept in _source, not indexed)"
+	}
+	return string(a)
+}
+
+// AppMappingFor picks the app mapping for an engine from what it reports of
+// itself: flavor (elasticsearch or opensearch), its version number
+// ("8.19.1", "2.19.1") and, for Elasticsearch, its build flavor ("default"
+// or "oss"; empty when the engine did not say). An engine that is too old,
+// an Elasticsearch OSS build, or a version that does not parse gets
+// AppUnindexed: losing the search on app.* is better than rejecting the
+// whole template.
+func AppMappingFor(flavor, version, buildFlavor string) AppMapping {
+	major, minor, ok := majorMinor(version)
+	if !ok {
+		return AppUnindexed
+	}
+	switch flavor {
+	case FlavorOpenSearch:
+		if version == "7.10.2" {
+			// compatibility.override_main_response_version: an OpenSearch
+			// of any version posing as Elasticsearch 7.10.2.
+			return AppUnindexed
+		}
+		if major > 2 || major == 2 && minor >= 7 {
+			return AppFlatObject
+		}
+	case FlavorElasticsearch, "":
+		switch {
+		case major >= 8:
+			// flattened is a core mapper since 8.0, present even in the
+			// minimal integ-test distribution.
+			return AppFlattened
+		case major == 7 && minor >= 3 && buildFlavor != "oss":
+			// 7.x ships it in an x-pack module the OSS build lacks.
+			return AppFlattened
+		}
+	}
+	return AppUnindexed
+}
+
+// majorMinor parses the leading "major.minor" of a version number such as
+// "8.19.1" or "3.0.0-SNAPSHOT".
+func majorMinor(v string) (major, minor int, ok bool) {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(parts[1])
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return major, minor, true
 }
 
 // Template returns the index template body for PUT _index_template/<name>.
@@ -72,13 +159,33 @@ func Template(o Options) ([]byte, error) {
 		if o.ILMPolicy != "" {
 			return nil, errors.New("ILM policies are Elasticsearch only; OpenSearch uses ISM policies, installed separately")
 		}
+		if o.App == AppFlattened {
+			return nil, errors.New("the flattened type is Elasticsearch only; OpenSearch has flat_object")
+		}
 		replaceType(tmpl["mappings"], "wildcard", "keyword")
 	case FlavorElasticsearch, "":
+		if o.App == AppFlatObject {
+			return nil, errors.New("the flat_object type is OpenSearch only; Elasticsearch has flattened")
+		}
 		if o.ILMPolicy != "" {
 			index["lifecycle"] = map[string]any{"name": o.ILMPolicy}
 		}
 	default:
 		return nil, fmt.Errorf("unknown flavor %q", o.Flavor)
+	}
+	props := tmpl["mappings"].(map[string]any)["properties"].(map[string]any)
+	switch o.App {
+	case AppUnindexed:
+		// As in template.json.
+	case AppFlattened:
+		// ignore_above keeps an oversized value (a stack trace, a payload)
+		// in _source without indexing it, rather than failing the document
+		// on Lucene's term length limit.
+		props["app"] = map[string]any{"type": "flattened", "ignore_above": 1024}
+	case AppFlatObject:
+		props["app"] = map[string]any{"type": "flat_object"}
+	default:
+		return nil, fmt.Errorf("unknown app mapping %q", o.App)
 	}
 	return json.Marshal(t)
 }

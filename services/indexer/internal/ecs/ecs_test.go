@@ -56,9 +56,12 @@ func TestTemplate(t *testing.T) {
 				"@timestamp": "date", "message": "text", "kubernetes.namespace": "keyword",
 				"kubernetes.pod.name": "keyword", "http.response.status_code": "long",
 				"source.ip": "ip", "url.original": "wildcard", "user_agent.original": "keyword",
-				"log.offset": "long", "data_stream.dataset": "keyword",
+				"log.offset": "long", "data_stream.dataset": "keyword", "app": "object",
 			},
 			check: func(t *testing.T, m map[string]any) {
+				if app := appField(m); app["dynamic"] != false {
+					t.Errorf("app %v, want an object with dynamic: false", app)
+				}
 				if got := m["index_patterns"].([]any)[0]; got != "k8s-*" {
 					t.Errorf("index_patterns %v", got)
 				}
@@ -78,6 +81,36 @@ func TestTemplate(t *testing.T) {
 			check: func(t *testing.T, m map[string]any) {
 				if _, ok := m["data_stream"]; !ok {
 					t.Error("no data_stream")
+				}
+			},
+		},
+		{
+			name:  "elasticsearch flattened app",
+			opts:  Options{Flavor: FlavorElasticsearch, App: AppFlattened},
+			types: map[string]string{"app": "flattened", "url.original": "wildcard"},
+			check: func(t *testing.T, m map[string]any) {
+				if app := appField(m); app["ignore_above"] != float64(1024) || app["dynamic"] != nil {
+					t.Errorf("app %v, want flattened with ignore_above 1024", app)
+				}
+			},
+		},
+		{
+			name:  "opensearch flat_object app",
+			opts:  Options{Flavor: FlavorOpenSearch, App: AppFlatObject},
+			types: map[string]string{"app": "flat_object", "url.original": "keyword"},
+			check: func(t *testing.T, m map[string]any) {
+				if app := appField(m); len(app) != 1 {
+					t.Errorf("app %v, want only the flat_object type", app)
+				}
+			},
+		},
+		{
+			name:  "opensearch unindexed app",
+			opts:  Options{Flavor: FlavorOpenSearch, App: AppUnindexed},
+			types: map[string]string{"app": "object"},
+			check: func(t *testing.T, m map[string]any) {
+				if app := appField(m); app["dynamic"] != false {
+					t.Errorf("app %v, want an object with dynamic: false", app)
 				}
 			},
 		},
@@ -114,8 +147,55 @@ func TestTemplate(t *testing.T) {
 			tt.check(t, m)
 		})
 	}
-	if _, err := Template(Options{Flavor: FlavorOpenSearch, ILMPolicy: "x"}); err == nil {
-		t.Error("ILM on OpenSearch accepted")
+	for _, bad := range []Options{
+		{Flavor: FlavorOpenSearch, ILMPolicy: "x"},
+		{Flavor: FlavorOpenSearch, App: AppFlattened},
+		{Flavor: FlavorElasticsearch, App: AppFlatObject},
+		{Flavor: FlavorElasticsearch, App: "nested"},
+	} {
+		if _, err := Template(bad); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
+// appField returns the mapping of app in a template body.
+func appField(m map[string]any) map[string]any {
+	props := m["template"].(map[string]any)["mappings"].(map[string]any)["properties"].(map[string]any)
+	app, _ := props["app"].(map[string]any)
+	return app
+}
+
+func TestAppMappingFor(t *testing.T) {
+	tests := []struct {
+		flavor, version, buildFlavor string
+		want                         AppMapping
+	}{
+		{FlavorElasticsearch, "8.19.21", "default", AppFlattened},
+		{FlavorElasticsearch, "8.0.0", "", AppFlattened},
+		{FlavorElasticsearch, "9.1.0", "default", AppFlattened},
+		{"", "8.15.0", "default", AppFlattened},
+		{FlavorElasticsearch, "7.17.9", "default", AppFlattened},
+		{FlavorElasticsearch, "7.3.0", "default", AppFlattened},
+		{FlavorElasticsearch, "7.2.1", "default", AppUnindexed},
+		{FlavorElasticsearch, "7.10.2", "oss", AppUnindexed},
+		{FlavorElasticsearch, "6.8.23", "default", AppUnindexed},
+		{FlavorOpenSearch, "2.19.1", "", AppFlatObject},
+		{FlavorOpenSearch, "2.7.0", "", AppFlatObject},
+		{FlavorOpenSearch, "3.0.0", "", AppFlatObject},
+		{FlavorOpenSearch, "2.6.0", "", AppUnindexed},
+		{FlavorOpenSearch, "1.3.20", "", AppUnindexed},
+		// OpenSearch answering as Elasticsearch 7.10.2 (compatibility.override_main_response_version).
+		{FlavorOpenSearch, "7.10.2", "", AppUnindexed},
+		{FlavorElasticsearch, "", "default", AppUnindexed},
+		{FlavorElasticsearch, "eight", "default", AppUnindexed},
+		{FlavorElasticsearch, "8", "default", AppUnindexed},
+		{"solr", "9.0.0", "", AppUnindexed},
+	}
+	for _, tt := range tests {
+		if got := AppMappingFor(tt.flavor, tt.version, tt.buildFlavor); got != tt.want {
+			t.Errorf("AppMappingFor(%q, %q, %q) = %q, want %q", tt.flavor, tt.version, tt.buildFlavor, got, tt.want)
+		}
 	}
 }
 

@@ -78,7 +78,7 @@ func ParseFile(r io.Reader) ([]Parser, error) {
 			continue
 		}
 		for _, prop := range s.Properties {
-			if prop.Value == "" {
+			if prop.Raw == "" {
 				return nil, fmt.Errorf("fluentbit: line %d: property %q has no value", prop.Line, prop.Key)
 			}
 			if err := p.set(prop.Lower, prop.Value, prop.Line); err != nil {

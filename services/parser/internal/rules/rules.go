@@ -190,11 +190,26 @@ func (e *Engine) Apply(r *Rule, rec *logsv1.RawRecord, d *document.Doc) (index s
 // from m (see Decoder) when m is the Meta of rec's Kubernetes message. The
 // document is the same as Apply's.
 func (e *Engine) ApplyMeta(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.Doc) (index string, err error) {
+	return e.apply(r, rec, m, d, true)
+}
+
+// Try is Apply without counting: the rule's Records and Failures stay as
+// they are. It is for trying a rule on sample lines (the admin API's
+// TestParse), which must not move the live counters operators watch.
+func (e *Engine) Try(r *Rule, rec *logsv1.RawRecord, d *document.Doc) (index string, err error) {
+	return e.apply(r, rec, nil, d, false)
+}
+
+func (e *Engine) apply(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.Doc, count bool) (index string, err error) {
 	d.Reset()
 	base(rec, d, m)
-	r.Records.Add(1)
+	if count {
+		r.Records.Add(1)
+	}
 	if err := RunProcessors(r.processors, d); err != nil {
-		r.Failures.Add(1)
+		if count {
+			r.Failures.Add(1)
+		}
 		if r.dlq {
 			return "", fmt.Errorf("%w: rule %s: %v", ErrDeadLetter, r.Name, err)
 		}

@@ -48,7 +48,13 @@ var commands = []*command{
 	{name: "status", summary: "Show each service's name, state, version, node, uptime and config digest.", run: runStatus},
 	{name: "stats", summary: "Show counters, server-side rates, in-flight bytes and consumer lag.", run: runStats},
 	{name: "files", summary: "List the files a shipper tracks, with read/acknowledged offsets and bytes lost to truncation.", run: runFiles, servedBy: "shipper"},
-	{name: "accounts", summary: "Per-container lines and bytes a shipper tailed, got acknowledged, cut and skipped.", run: runAccounts, servedBy: "shipper"},
+	{name: "accounts", run: runAccounts,
+		summary: "Per-container line counts of every given shipper, parser and indexer, merged, with the lines not yet indexed and where they are.",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.namespace, "namespace", "", "only containers of namespace `N`")
+			fs.StringVar(&o.pod, "pod", "", "only containers of pod `P`")
+		}},
+	{name: "config", summary: "Print each service's running configuration as YAML, secrets redacted.", run: runConfig},
 	{name: "pause", summary: "Stop intake (reading files or fetching records); in-flight work drains.", run: runPause},
 	{name: "resume", summary: "Restart intake after pause.", run: runResume},
 	{name: "reload", summary: "Validate and apply a configuration; prints the new digest or the refusal.", run: runReload,
@@ -62,18 +68,24 @@ var commands = []*command{
 			fs.StringVar(&o.ruleFile, "rule-file", "", "rule given as YAML in file `F`, in the configuration's rule format")
 		}},
 	{name: "rules", servedBy: "parser", run: runRules, summary: "List a parser's rules in match order, with record and failure counts."},
-	{name: "tap", single: true, servedBy: "parser", run: runTap,
-		summary: "Stream a rate-limited sample of live records, raw and parsed, until --limit or Ctrl-C.",
+	{name: "tap", servedBy: "parser", run: runTap,
+		summary: "Stream a rate-limited sample of live records of every given parser, raw and parsed or dead-lettered, until --limit or Ctrl-C.",
 		flags: func(fs *flag.FlagSet, o *options) {
-			fs.IntVar(&o.rate, "rate", 0, "at most `N` events per second (1-1000; 0: the server's default of 10)")
-			fs.IntVar(&o.limit, "limit", 0, "stop after `N` events (0: until Ctrl-C)")
+			fs.IntVar(&o.rate, "rate", 0, "at most `N` events per second per parser (1-1000; 0: the server's default of 10)")
+			fs.IntVar(&o.limit, "limit", 0, "stop after `N` events in all (0: until Ctrl-C)")
+			fs.StringVar(&o.namespace, "namespace", "", "only records of namespace `N`")
+			fs.StringVar(&o.pod, "pod", "", "only records of pod `P`")
+			fs.StringVar(&o.rule, "rule", "", "only records of rule `NAME`")
+			fs.BoolVar(&o.failedOnly, "failed-only", false, "only records no rule parsed (failed or dead-lettered)")
 		}},
 	{name: "dlq list", single: true, servedBy: "indexer", run: runDLQList,
-		summary: "List dead letters with their reasons.",
+		summary: "List dead letters of every stage: class, container, the start of the line and the full reason.",
 		flags: func(fs *flag.FlagSet, o *options) {
 			fs.IntVar(&o.limit, "limit", 20, "at most `N` dead letters")
 			fs.Var(&o.fromOffsets, "from", "start partition `P` at offset N, as P:N (repeatable; default: the oldest)")
 		}},
+	{name: "dlq show", args: "PARTITION:OFFSET", single: true, servedBy: "indexer", run: runDLQShow,
+		summary: "Print one dead letter whole: every header and the value, pretty-printed."},
 	{name: "dlq replay", single: true, servedBy: "indexer", run: runDLQReplay,
 		summary: "Republish a range of one partition's dead letters where their stage reads (parser: raw topic, indexer: parsed topic).",
 		flags: func(fs *flag.FlagSet, o *options) {
@@ -81,6 +93,12 @@ var commands = []*command{
 			fs.Int64Var(&o.from, "from", -1, "first offset `N` to replay (required)")
 			fs.Int64Var(&o.to, "to", 0, "stop before offset `M` (0: up to the end)")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "list what would be replayed, and produce nothing")
+		}},
+	{name: "check", run: runCheck,
+		summary: "Connect with a service's configuration file: brokers, topics, consumer group, search engine and index template; one line per check.",
+		flags: func(fs *flag.FlagSet, o *options) {
+			fs.StringVar(&o.configFile, "config", "", "the service's configuration file `F` (required)")
+			fs.StringVar(&o.service, "service", "", "the service the file is for: shipper, parser or indexer (default: told from the file)")
 		}},
 	{name: "top", run: runTop,
 		summary: "Live view of every given service: throughput, in-flight bytes, lag and errors.",
@@ -131,10 +149,12 @@ func (g *globals) register(fs *flag.FlagSet, cur globals) {
 // options are the command-specific flags.
 type options struct {
 	file, rule, ruleFile string
+	namespace, pod       string
+	configFile, service  string
 	rate, limit          int
 	fromOffsets          offsetList
 	partition, from, to  int64
-	once                 bool
+	once, failedOnly     bool
 	dryRun               bool
 	interval             time.Duration
 }
@@ -262,7 +282,7 @@ func (r *runner) run(args []string) error {
 		return r.help(rest)
 	case "dlq":
 		if len(rest) == 0 || strings.HasPrefix(rest[0], "-") {
-			return usagef("dlq", "dlq needs a subcommand: list or replay")
+			return usagef("dlq", "dlq needs a subcommand: list, show or replay")
 		}
 		name += " " + rest[0]
 		rest = rest[1:]
@@ -323,6 +343,8 @@ func (r *runner) help(args []string) error {
 	name := strings.Join(args, " ")
 	if name == "dlq" {
 		printCommandUsage(r.stdout, lookup("dlq list"))
+		fmt.Fprintln(r.stdout)
+		printCommandUsage(r.stdout, lookup("dlq show"))
 		fmt.Fprintln(r.stdout)
 		printCommandUsage(r.stdout, lookup("dlq replay"))
 		return nil

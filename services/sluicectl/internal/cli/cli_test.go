@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -178,11 +179,80 @@ func TestFiles(t *testing.T) {
 
 func TestAccounts(t *testing.T) {
 	shipper, _ := startShipper(t, svcOpts{})
-	o := mustRun(t, 0, "", "--addr", shipper, "accounts")
-	wantCells(t, o.stdout, [][]string{
-		{"NAMESPACE", "POD", "CONTAINER", "TAILED", "BYTES", "ACKED", "CUT", "SKIPPED_TRUNC", "SKIPPED_ROT"},
-		{"shop", "web-1", "nginx", "10", "1200", "9", "1", "300", "0"},
+	parser, _ := startParser(t, svcOpts{})
+	indexer, _, _ := startIndexer(t, svcOpts{})
+	t.Run("shipper alone", func(t *testing.T) {
+		o := mustRun(t, 0, "", "--addr", shipper, "accounts")
+		wantCells(t, o.stdout, [][]string{
+			{"NAMESPACE", "POD", "CONTAINER", "TAILED", "WRITTEN", "CUT", "SKIPPED_BYTES"},
+			{"shop", "web-1", "nginx", "10", "9", "1", "300"},
+		})
 	})
+	t.Run("three services merged", func(t *testing.T) {
+		o := mustRun(t, 0, "", "--addr", shipper+","+parser+","+indexer, "accounts")
+		wantCells(t, o.stdout, [][]string{
+			{"NAMESPACE", "POD", "CONTAINER", "TAILED", "WRITTEN", "CUT", "SKIPPED_BYTES", "PARSED", "FAILED", "PARSER_DLQ", "INDEXED", "INDEXER_DLQ", "DIFFERENCE", "WHERE"},
+			{"ops", "cron-1", "job", "0", "0", "0", "0", "2", "0", "0", "2", "0", "-2", "counts disagree (restart, replay or a replica not asked)"},
+			{"shop", "web-1", "nginx", "10", "9", "1", "300", "8", "1", "1", "6", "1", "1", "raw topic 0, parsed topic 1"},
+		})
+		t.Logf("accounts:\n%s", o.stdout)
+	})
+	t.Run("filter and json", func(t *testing.T) {
+		o := mustRun(t, 0, "", "--addr", shipper+","+parser+","+indexer, "-o", "json", "accounts", "--namespace", "shop", "--pod", "web-1")
+		var got struct {
+			Accounts []map[string]any `json:"accounts"`
+		}
+		decodeJSON(t, o.stdout, &got)
+		if len(got.Accounts) != 1 || got.Accounts[0]["pod"] != "web-1" || got.Accounts[0]["difference"] != float64(1) || got.Accounts[0]["parsed_pending"] != float64(1) {
+			t.Errorf("got %v", got)
+		}
+		o = mustRun(t, 0, "", "--addr", parser, "accounts", "--namespace", "none")
+		if o.stdout != "no containers counted yet\n" {
+			t.Errorf("stdout %q", o.stdout)
+		}
+	})
+	t.Run("one service down", func(t *testing.T) {
+		dead := deadAddr(t)
+		o := mustRun(t, 1, "", "--addr", parser+","+dead, "accounts")
+		if !strings.Contains(o.stdout, "PARSED") || !strings.Contains(o.stderr, dead) {
+			t.Errorf("stdout %q stderr %q", o.stdout, o.stderr)
+		}
+	})
+}
+
+func TestConfig(t *testing.T) {
+	indexer, _, _ := startIndexer(t, svcOpts{token: testToken})
+	parser, _ := startParser(t, svcOpts{token: testToken})
+	o := mustRun(t, 0, "", "--addr", indexer, "--token", testToken, "config")
+	want := `kafka:
+    brokers:
+        - kafka-0:9092
+    group: sluice-indexer
+    sasl:
+        mechanism: scram-sha-512
+        username: '[redacted]'
+        password: '[redacted]'
+elasticsearch:
+    urls:
+        - https://elastic:xxxxx@es:9200
+    api_key: '[redacted]'
+`
+	if o.stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", o.stdout, want)
+	}
+	o = mustRun(t, 0, "", "--addr", indexer+","+parser, "--token", testToken, "config")
+	if !strings.Contains(o.stdout, "# "+indexer+"\n") || !strings.Contains(o.stdout, "\n# "+parser+"\n") {
+		t.Errorf("several services: %s", o.stdout)
+	}
+	o = mustRun(t, 0, "", "--addr", indexer, "--token", testToken, "-o", "json", "config")
+	for _, out := range []string{o.stdout, o.stderr} {
+		if strings.Contains(out, fakeSecret) {
+			t.Fatalf("sluicectl config shows the secret: %s", out)
+		}
+	}
+	if !strings.Contains(o.stdout, `"config_yaml"`) {
+		t.Errorf("json: %s", o.stdout)
+	}
 }
 
 func TestPauseResume(t *testing.T) {
@@ -375,7 +445,7 @@ func TestTap(t *testing.T) {
 		if len(lines) != 3 {
 			t.Fatalf("stdout %q", o.stdout)
 		}
-		var ev map[string]string
+		var ev map[string]any
 		decodeJSON(t, lines[2], &ev)
 		if ev["raw_line"] != "GET /item/2" || ev["rule"] != "nginx" {
 			t.Errorf("event %v", ev)
@@ -398,6 +468,43 @@ func TestTap(t *testing.T) {
 	t.Run("bad rate", func(t *testing.T) {
 		mustRun(t, 2, "", "--addr", parser, "tap", "--rate", "5000")
 	})
+	t.Run("filtered, dead letters included", func(t *testing.T) {
+		o := mustRun(t, 0, "", "--addr", parser, "--token", testToken, "tap", "--limit", "2", "--pod", "web-1", "--failed-only")
+		want := "[nginx, dead-lettered] shop/web-1/nginx: GET /item/5\n  reason: rule nginx: processor panic\n" +
+			"[nginx, dead-lettered] shop/web-1/nginx: GET /item/11\n  reason: rule nginx: processor panic\n"
+		if o.stdout != want {
+			t.Errorf("stdout %q\nwant   %q", o.stdout, want)
+		}
+	})
+	t.Run("every parser", func(t *testing.T) {
+		other, _ := startParser(t, svcOpts{token: testToken})
+		o := mustRun(t, 0, "", "--addr", parser+","+other, "--token", testToken, "tap", "--limit", "20")
+		if n := strings.Count(o.stdout, "\n  {"); n != 20 {
+			t.Errorf("%d events, want 20:\n%s", n, o.stdout)
+		}
+		for _, addr := range []string{parser, other} {
+			if !strings.Contains(o.stdout, addr+" [nginx] GET /item/") {
+				t.Errorf("no event from %s:\n%s", addr, o.stdout)
+			}
+		}
+		o = mustRun(t, 0, "", "--addr", parser+","+other, "--token", testToken, "-o", "json", "tap", "--limit", "4")
+		for _, l := range strings.Split(strings.TrimSuffix(o.stdout, "\n"), "\n") {
+			var ev struct {
+				Addr  string            `json:"addr"`
+				Event map[string]any `json:"event"`
+			}
+			decodeJSON(t, l, &ev)
+			if (ev.Addr != parser && ev.Addr != other) || !strings.HasPrefix(fmt.Sprint(ev.Event["raw_line"]), "GET /item/") {
+				t.Errorf("json line %s", l)
+			}
+		}
+	})
+	t.Run("one parser down", func(t *testing.T) {
+		o := mustRun(t, 1, "", "--addr", parser+","+deadAddr(t), "--token", testToken, "tap", "--limit", "1")
+		if o.stdout != "" || o.stderr == "" {
+			t.Errorf("stdout %q stderr %q", o.stdout, o.stderr)
+		}
+	})
 }
 
 func TestDLQ(t *testing.T) {
@@ -408,10 +515,35 @@ func TestDLQ(t *testing.T) {
 	t.Run("list", func(t *testing.T) {
 		o := mustRun(t, 0, "", append(auth, "dlq", "list")...)
 		wantCells(t, o.stdout, [][]string{
-			{"PARTITION", "OFFSET", "TIME", "STAGE", "STATUS", "ERROR", "INDEX", "ID", "REASON"},
-			{"0", "7", "2026-01-02T03:04:05Z", "indexer", "400", "mapper_parsing_exception", "logs-2026.01.02", "n1-f1-100", "failed to parse field [status] of type [long]"},
-			{"1", "12", "2026-01-02T03:04:06Z", "parser", "-", "parse_failure", "logs-2026.01.02", "n1-f2-300", "rule nginx: no pattern matched"},
+			{"LETTER", "TIME", "STAGE", "CLASS", "STATUS", "POD", "LINE", "REASON"},
+			{"0:7", "2026-01-02T03:04:05Z", "indexer", "permanent", "400", "shop/web-1/nginx", "GET /x 200", "failed to parse field [status] of type [long]"},
+			{"1:12", "2026-01-02T03:04:06Z", "parser", "permanent", "-", "shop/db-0/pg", "\x01binary junk that no rule matches", "rule nginx: no pattern matched; " + longReason},
 		})
+		t.Logf("dlq list:\n%s", o.stdout)
+	})
+	t.Run("show", func(t *testing.T) {
+		o := mustRun(t, 0, "", append(auth, "dlq", "show", "1:12")...)
+		for _, want := range []string{
+			"letter:     1:12\n", "stage:      parser\n", "class:      permanent\n", "pod:        shop/db-0/pg\n",
+			"reason:     rule nginx: no pattern matched; " + longReason + "\n",
+			"line:       \x01binary junk that no rule matches\n",
+			"  sluice-dlq-stage   parser\n", "  sluice-dlq-reason  rule nginx: no pattern matched\n",
+			"value:\n  {\n    \"line\": \"AWJpbmFyeQ==\",\n    \"stream\": \"STREAM_STDERR\"\n  }\n",
+		} {
+			if !strings.Contains(o.stdout, want) {
+				t.Errorf("dlq show stdout lacks %q:\n%s", want, o.stdout)
+			}
+		}
+		o = mustRun(t, 0, "", append(auth, "-o", "json", "dlq", "show", "0:7")...)
+		var got map[string]any
+		decodeJSON(t, o.stdout, &got)
+		if got["offset"] != "7" || got["line"] != "GET /x 200" || got["pod"] != "web-1" {
+			t.Errorf("json %v", got)
+		}
+		o = mustRun(t, 1, "", append(auth, "dlq", "show", "0:8")...)
+		if !strings.Contains(o.stderr, "no dead letter at 0:8") {
+			t.Errorf("stderr %q", o.stderr)
+		}
 	})
 	t.Run("list limit and from, json", func(t *testing.T) {
 		o := mustRun(t, 0, "", append(auth, "-o", "json", "dlq", "list", "--limit", "1", "--from", "0:8")...)
@@ -419,7 +551,7 @@ func TestDLQ(t *testing.T) {
 			Letters []map[string]any `json:"letters"`
 		}
 		decodeJSON(t, o.stdout, &got)
-		if len(got.Letters) != 1 || got.Letters[0]["offset"] != "12" || got.Letters[0]["reason"] != "rule nginx: no pattern matched" {
+		if len(got.Letters) != 1 || got.Letters[0]["offset"] != "12" || got.Letters[0]["reason"] != "rule nginx: no pattern matched; "+longReason {
 			t.Errorf("got %+v", got)
 		}
 	})
@@ -468,7 +600,9 @@ func TestDLQ(t *testing.T) {
 		{"to before from", []string{"dlq", "replay", "--partition", "1", "--from", "9", "--to", "3"}, "--to 3 must be after --from 9"},
 		{"two indexers", []string{"--addr", parser, "dlq", "replay", "--partition", "1", "--from", "9"}, "dlq replay talks to one service; got 2 addresses"},
 		{"bad from pair", []string{"dlq", "list", "--from", "x"}, `"x" is not PARTITION:OFFSET`},
-		{"no subcommand", []string{"dlq"}, "dlq needs a subcommand: list or replay"},
+		{"no subcommand", []string{"dlq"}, "dlq needs a subcommand: list, show or replay"},
+		{"show without letter", []string{"dlq", "show"}, "dlq show needs one PARTITION:OFFSET"},
+		{"show two letters", []string{"dlq", "show", "0:1,1:2"}, `"0:1,1:2" is not one PARTITION:OFFSET`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := mustRun(t, 2, "", append(auth, tc.args...)...)
@@ -710,7 +844,6 @@ func TestUsage(t *testing.T) {
 		{"extra args", []string{"status", "now"}, 2, "", `status takes no arguments, got "now"`},
 		{"test-parse needs a rule", []string{"test-parse"}, 2, "", "give --rule NAME or --rule-file F"},
 		{"test-parse both rules", []string{"test-parse", "--rule", "a", "--rule-file", "b"}, 2, "", "give --rule NAME or --rule-file F"},
-		{"tap to two", []string{"--addr", "a:1,b:1", "tap"}, 2, "", "tap talks to one service; got 2 addresses"},
 		{"top interval", []string{"top", "--interval", "1ms"}, 2, "", "--interval 1ms is too short"},
 		{"reload empty file", []string{"reload", "--file", "/dev/null"}, 2, "", "--file /dev/null is empty"},
 		{"missing ca", []string{"--ca", "/nonexistent.pem", "status"}, 1, "", "sluicectl: --ca: open /nonexistent.pem"},

@@ -145,52 +145,6 @@ func runFiles(r *runner, args []string) error {
 	})
 }
 
-// accountColumns are the per-container counts runAccounts shows, in order.
-var accountColumns = []struct{ key, head string }{
-	{"lines_tailed", "TAILED"}, {"bytes_tailed", "BYTES"}, {"lines_produced", "ACKED"},
-	{"lines_oversized", "CUT"}, {"bytes_skipped_truncation", "SKIPPED_TRUNC"}, {"bytes_skipped_rotation", "SKIPPED_ROT"},
-}
-
-func runAccounts(r *runner, args []string) error {
-	if err := noArgs(r, args); err != nil {
-		return err
-	}
-	res := r.each(func(ctx context.Context, t *target) (proto.Message, error) {
-		return t.shipper().ListAccounts(ctx, &adminv1.ListAccountsRequest{})
-	})
-	multi := len(r.addrs) > 1
-	return r.finish(res, func(w io.Writer, ok []result) {
-		tw := newTable(w)
-		head := []any{"NAMESPACE", "POD", "CONTAINER"}
-		for _, c := range accountColumns {
-			head = append(head, c.head)
-		}
-		if multi {
-			head = append([]any{"ADDR"}, head...)
-		}
-		row(tw, head...)
-		n := 0
-		for _, x := range ok {
-			for _, a := range x.msg.(*adminv1.ListAccountsResponse).GetAccounts() {
-				cells := []any{cell(a.GetNamespace(), 0), cell(a.GetPod(), 0), cell(a.GetContainer(), 0)}
-				for _, c := range accountColumns {
-					cells = append(cells, a.GetCounts()[c.key])
-				}
-				if multi {
-					cells = append([]any{x.addr}, cells...)
-				}
-				row(tw, cells...)
-				n++
-			}
-		}
-		if n == 0 {
-			fmt.Fprintln(w, "no containers counted yet")
-			return
-		}
-		tw.Flush()
-	})
-}
-
 func runPause(r *runner, args []string) error {
 	if err := noArgs(r, args); err != nil {
 		return err
@@ -295,5 +249,32 @@ func runRules(r *runner, args []string) error {
 			}
 		}
 		tw.Flush()
+	})
+}
+
+// runConfig prints each service's running configuration, secrets
+// redacted by the service (GetConfig).
+func runConfig(r *runner, args []string) error {
+	if err := noArgs(r, args); err != nil {
+		return err
+	}
+	res := r.each(func(ctx context.Context, t *target) (proto.Message, error) {
+		return t.admin().GetConfig(ctx, &adminv1.GetConfigRequest{})
+	})
+	multi := len(r.addrs) > 1
+	return r.finish(res, func(w io.Writer, ok []result) {
+		for i, x := range ok {
+			if multi {
+				if i > 0 {
+					fmt.Fprintln(w)
+				}
+				fmt.Fprintf(w, "# %s\n", x.addr)
+			}
+			doc := x.msg.(*adminv1.GetConfigResponse).GetConfigYaml()
+			fmt.Fprint(w, doc)
+			if !strings.HasSuffix(doc, "\n") {
+				fmt.Fprintln(w)
+			}
+		}
 	})
 }

@@ -39,21 +39,104 @@ func runDLQList(r *runner, args []string) error {
 		fmt.Fprintln(r.stdout, "no dead letters")
 		return nil
 	}
+	// The reason comes last and whole: it is what the operator came for,
+	// and a column after it would be pushed off by a long one.
 	tw := newTable(r.stdout)
-	row(tw, "PARTITION", "OFFSET", "TIME", "STAGE", "STATUS", "ERROR", "INDEX", "ID", "REASON")
+	row(tw, "LETTER", "TIME", "STAGE", "CLASS", "STATUS", "POD", "LINE", "REASON")
 	for _, l := range resp.GetLetters() {
-		ts := "-"
-		if ns := l.GetTimestampUnixNano(); ns > 0 {
-			ts = time.Unix(0, ns).UTC().Format(time.RFC3339)
-		}
-		st := "-"
-		if l.GetStatus() != 0 {
-			st = fmt.Sprint(l.GetStatus())
-		}
-		row(tw, l.GetPartition(), l.GetOffset(), ts, cell(l.GetStage(), 0), st, cell(l.GetErrorType(), 40),
-			cell(l.GetIndex(), 40), cell(l.GetId(), 40), cell(l.GetReason(), 80))
+		row(tw, fmt.Sprintf("%d:%d", l.GetPartition(), l.GetOffset()), letterTime(l), cell(l.GetStage(), 0), cell(l.GetClass(), 0),
+			letterStatus(l), letterPod(l), cell(l.GetLine(), dlqLineWidth), cell(l.GetReason(), 0))
 	}
 	return tw.Flush()
+}
+
+// dlqLineWidth is how much of the original line dlq list shows: enough to
+// recognise it; dlq show prints the whole letter.
+const dlqLineWidth = 60
+
+func letterTime(l *adminv1.DeadLetter) string {
+	if ns := l.GetTimestampUnixNano(); ns > 0 {
+		return time.Unix(0, ns).UTC().Format(time.RFC3339)
+	}
+	return "-"
+}
+
+func letterStatus(l *adminv1.DeadLetter) string {
+	if l.GetStatus() != 0 {
+		return fmt.Sprint(l.GetStatus())
+	}
+	return "-"
+}
+
+// letterPod names the letter's container as namespace/pod/container.
+func letterPod(l *adminv1.DeadLetter) string {
+	if l.GetNamespace() == "" && l.GetPod() == "" && l.GetContainer() == "" {
+		return "-"
+	}
+	return cell(l.GetNamespace()+"/"+l.GetPod()+"/"+l.GetContainer(), 0)
+}
+
+// runDLQShow prints one dead letter whole: its location, every header and
+// its value, pretty-printed when it is JSON.
+func runDLQShow(r *runner, args []string) error {
+	if len(args) != 1 {
+		return usagef(r.cmd.name, "dlq show needs one PARTITION:OFFSET")
+	}
+	var loc offsetList
+	if err := loc.Set(args[0]); err != nil || len(loc) != 1 {
+		return usagef(r.cmd.name, "%q is not one PARTITION:OFFSET", args[0])
+	}
+	var part int32
+	var off int64
+	for p, o := range loc {
+		part, off = p, o
+	}
+	msg, err := r.call(r.ctx, r.addrs[0], func(ctx context.Context, t *target) (proto.Message, error) {
+		return t.indexer().ListDeadLetters(ctx, &adminv1.ListDeadLettersRequest{
+			Limit: 1, FromOffsets: map[int32]int64{part: off}, Partition: proto.Int32(part),
+		})
+	})
+	if err != nil {
+		return err
+	}
+	letters := msg.(*adminv1.ListDeadLettersResponse).GetLetters()
+	if len(letters) == 0 || letters[0].GetOffset() != off {
+		return fmt.Errorf("no dead letter at %d:%d", part, off)
+	}
+	l := letters[0]
+	if r.g.output == "json" {
+		raw, err := protoJSON(l)
+		if err != nil {
+			return err
+		}
+		return writeJSON(r.stdout, raw)
+	}
+	w := r.stdout
+	fmt.Fprintf(w, "letter:     %d:%d\n", l.GetPartition(), l.GetOffset())
+	fmt.Fprintf(w, "time:       %s\n", letterTime(l))
+	fmt.Fprintf(w, "stage:      %s\n", cell(l.GetStage(), 0))
+	fmt.Fprintf(w, "class:      %s\n", cell(l.GetClass(), 0))
+	fmt.Fprintf(w, "status:     %s\n", letterStatus(l))
+	fmt.Fprintf(w, "error type: %s\n", cell(l.GetErrorType(), 0))
+	fmt.Fprintf(w, "pod:        %s\n", letterPod(l))
+	fmt.Fprintf(w, "reason:     %s\n", l.GetReason())
+	fmt.Fprintf(w, "line:       %s\n", l.GetLine())
+	fmt.Fprintln(w, "headers:")
+	tw := newTable(w)
+	for _, h := range l.GetHeaders() {
+		row(tw, "  "+h.GetKey(), h.GetValue())
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "value:")
+	switch v := l.GetValueJson(); v {
+	case "":
+		fmt.Fprintln(w, "  (not shown: larger than the server's limit, or not decodable)")
+	default:
+		fmt.Fprintln(w, prettyJSON(v, "  "))
+	}
+	return nil
 }
 
 func runDLQReplay(r *runner, args []string) error {

@@ -89,6 +89,34 @@ func (f *fakeService) Reload(_ context.Context, doc []byte) (string, error) {
 	return f.digest, nil
 }
 
+// fakeSecret is the secret every fake service's configuration holds;
+// sluicectl config must never print it.
+const fakeSecret = "pa55-w0rd-never-shown"
+
+// fakeConfig is the configuration the fake services run: real sections,
+// so the real admin server redacts them as it would a service's.
+type fakeConfig struct {
+	Kafka struct {
+		Brokers config.StringList `yaml:"brokers"`
+		Group   string            `yaml:"group"`
+		SASL    config.SASL       `yaml:"sasl"`
+	} `yaml:"kafka"`
+	Elasticsearch struct {
+		URLs   config.StringList `yaml:"urls"`
+		APIKey string            `yaml:"api_key"`
+	} `yaml:"elasticsearch"`
+}
+
+// RunningConfig implements admin.ConfigSource.
+func (f *fakeService) RunningConfig() any {
+	var c fakeConfig
+	c.Kafka.Brokers, c.Kafka.Group = config.StringList{"kafka-0:9092"}, "sluice-indexer"
+	c.Kafka.SASL = config.SASL{Mechanism: "scram-sha-512", Username: "sluice", Password: fakeSecret}
+	c.Elasticsearch.URLs = config.StringList{"https://elastic:" + fakeSecret + "@es:9200"}
+	c.Elasticsearch.APIKey = fakeSecret
+	return c
+}
+
 func (f *fakeService) ConfigDigest() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -116,6 +144,20 @@ func (fakeShipper) ListAccounts(context.Context, *adminv1.ListAccountsRequest) (
 		Namespace: "shop", Pod: "web-1", Container: "nginx",
 		Counts: map[string]int64{"lines_tailed": 10, "bytes_tailed": 1200, "lines_produced": 9, "lines_oversized": 1, "bytes_skipped_truncation": 300},
 	}}}, nil
+}
+
+func (fakeParser) ListAccounts(context.Context, *adminv1.ParserAdminServiceListAccountsRequest) (*adminv1.ParserAdminServiceListAccountsResponse, error) {
+	return &adminv1.ParserAdminServiceListAccountsResponse{Accounts: []*adminv1.ContainerAccount{
+		{Namespace: "shop", Pod: "web-1", Container: "nginx", Counts: map[string]int64{"lines_parsed": 8, "lines_failed": 1, "lines_dead_lettered": 1}},
+		{Namespace: "ops", Pod: "cron-1", Container: "job", Counts: map[string]int64{"lines_parsed": 2}},
+	}}, nil
+}
+
+func (*fakeIndexer) ListAccounts(context.Context, *adminv1.IndexerAdminServiceListAccountsRequest) (*adminv1.IndexerAdminServiceListAccountsResponse, error) {
+	return &adminv1.IndexerAdminServiceListAccountsResponse{Accounts: []*adminv1.ContainerAccount{
+		{Namespace: "shop", Pod: "web-1", Container: "nginx", Counts: map[string]int64{"lines_indexed": 6, "lines_dead_lettered": 1}},
+		{Namespace: "ops", Pod: "cron-1", Container: "job", Counts: map[string]int64{"lines_indexed": 2}},
+	}}, nil
 }
 
 // fakeParser matches lines starting with an HTTP method.
@@ -156,16 +198,29 @@ func (fakeParser) ListRules(context.Context, *adminv1.ListRulesRequest) (*adminv
 	}}, nil
 }
 
+// Tap streams /item/i: pod web-0 for even i, web-1 for odd; every third
+// (i%3 == 2) dead-lettered. The request's filters apply.
 func (fakeParser) Tap(req *adminv1.TapRequest, stream grpc.ServerStreamingServer[adminv1.TapResponse]) error {
 	n := int(req.GetLimit())
-	for i := 0; n == 0 || i < n; i++ {
-		if err := stream.Send(&adminv1.TapResponse{
+	for i, sent := 0, 0; n == 0 || sent < n; i++ {
+		ev := &adminv1.TapResponse{
 			RawLine:      fmt.Sprintf("GET /item/%d", i),
 			Rule:         "nginx",
 			DocumentJson: fmt.Sprintf(`{ "path": "/item/%d" }`, i),
-		}); err != nil {
+		}
+		if req.GetNamespace() != "" || req.GetPod() != "" || req.GetFailedOnly() {
+			ev.Namespace, ev.Pod, ev.Container = "shop", fmt.Sprintf("web-%d", i%2), "nginx"
+			if i%3 == 2 {
+				ev.Failed, ev.DeadLetterReason, ev.DocumentJson = true, "rule nginx: processor panic", ""
+			}
+			if (req.GetPod() != "" && ev.Pod != req.GetPod()) || (req.GetFailedOnly() && !ev.Failed) {
+				continue
+			}
+		}
+		if err := stream.Send(ev); err != nil {
 			return err
 		}
+		sent++
 		select {
 		case <-stream.Context().Done():
 			return nil
@@ -174,6 +229,10 @@ func (fakeParser) Tap(req *adminv1.TapRequest, stream grpc.ServerStreamingServer
 	}
 	return nil
 }
+
+// longReason makes a reason longer than any table column once was, to show
+// that dlq list prints it whole.
+var longReason = strings.Repeat("the search engine said more than fits on a line, ", 3) + "END"
 
 type fakeIndexer struct {
 	adminv1.UnimplementedIndexerAdminServiceServer
@@ -185,12 +244,21 @@ func (*fakeIndexer) ListDeadLetters(_ context.Context, req *adminv1.ListDeadLett
 	all := []*adminv1.DeadLetter{
 		{Partition: 0, Offset: 7, Id: "n1-f1-100", Index: "logs-2026.01.02", Status: 400, ErrorType: "mapper_parsing_exception",
 			Reason: "failed to parse field [status] of type [long]", Stage: "indexer", TimestampUnixNano: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano(),
-			DocumentJson: `{"status":"abc"}`},
+			DocumentJson: `{"status":"abc"}`, ValueJson: `{"status":"abc","message":"GET /x 200"}`, Class: "permanent",
+			Namespace: "shop", Pod: "web-1", Container: "nginx", Line: "GET /x 200",
+			Headers: []*adminv1.Header{{Key: "sluice-id", Value: "n1-f1-100"}, {Key: "sluice-dlq-stage", Value: "indexer"}}},
 		{Partition: 1, Offset: 12, Id: "n1-f2-300", Index: "logs-2026.01.02", ErrorType: "parse_failure",
-			Reason: "rule nginx: no pattern matched", Stage: "parser", TimestampUnixNano: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC).UnixNano()},
+			Reason: "rule nginx: no pattern matched; " + longReason, Stage: "parser", Class: "permanent",
+			TimestampUnixNano: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC).UnixNano(),
+			Namespace:         "shop", Pod: "db-0", Container: "pg", Line: "\x01binary junk that no rule matches",
+			ValueJson: `{"line":"AWJpbmFyeQ==","stream":"STREAM_STDERR"}`,
+			Headers:   []*adminv1.Header{{Key: "sluice-dlq-stage", Value: "parser"}, {Key: "sluice-dlq-reason", Value: "rule nginx: no pattern matched"}}},
 	}
 	var out []*adminv1.DeadLetter
 	for _, l := range all {
+		if req.Partition != nil && l.GetPartition() != req.GetPartition() {
+			continue
+		}
 		if from, ok := req.GetFromOffsets()[l.GetPartition()]; ok && l.GetOffset() < from {
 			continue
 		}

@@ -3,11 +3,13 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -154,45 +156,145 @@ func runTap(r *runner, args []string) error {
 	if r.o.limit < 0 {
 		return usagef(name, "--limit %d: want 0 or more", r.o.limit)
 	}
-	addr := r.addrs[0]
 	// A bounded call first: an unreachable or refusing service fails within
-	// --timeout; the stream itself has no deadline.
-	if _, err := r.call(r.ctx, addr, func(ctx context.Context, t *target) (proto.Message, error) {
-		return t.admin().GetStatus(ctx, &adminv1.GetStatusRequest{})
-	}); err != nil {
-		return err
-	}
-	t, err := r.target(addr)
-	if err != nil {
-		return err
+	// --timeout; the streams themselves have no deadline.
+	targets := make([]*target, 0, len(r.addrs))
+	for _, addr := range r.addrs {
+		if _, err := r.call(r.ctx, addr, func(ctx context.Context, t *target) (proto.Message, error) {
+			return t.admin().GetStatus(ctx, &adminv1.GetStatusRequest{})
+		}); err != nil {
+			return err
+		}
+		t, err := r.target(addr)
+		if err != nil {
+			return err
+		}
+		targets = append(targets, t)
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	defer cancel()
-	stream, err := t.parser().Tap(ctx, &adminv1.TapRequest{Rate: int32(r.o.rate), Limit: int32(r.o.limit)})
-	if err != nil {
-		return r.tapEnd(t, err)
+	req := &adminv1.TapRequest{Rate: int32(r.o.rate), Limit: int32(r.o.limit),
+		Namespace: r.o.namespace, Pod: r.o.pod, Rule: r.o.rule, FailedOnly: r.o.failedOnly}
+	type event struct {
+		addr string
+		ev   *adminv1.TapResponse
 	}
+	events := make(chan event)
+	errs := make(chan error, len(targets))
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		wg.Go(func() {
+			end := func(err error) {
+				if ctx.Err() != nil {
+					err = nil // the limit was reached, or Ctrl-C
+				} else {
+					err = r.tapEnd(t, err)
+				}
+				errs <- err
+			}
+			stream, err := t.parser().Tap(ctx, req)
+			if err != nil {
+				end(err)
+				return
+			}
+			for {
+				ev, err := stream.Recv()
+				if err != nil {
+					end(err)
+					return
+				}
+				select {
+				case events <- event{t.addr, ev}:
+				case <-ctx.Done():
+					errs <- nil
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		wg.Wait()
+		close(events)
+	}()
+	multi := len(targets) > 1
 	for n := 0; r.o.limit == 0 || n < r.o.limit; n++ {
-		ev, err := stream.Recv()
-		if err != nil {
-			return r.tapEnd(t, err)
+		e, ok := <-events
+		if !ok {
+			break
 		}
-		if r.g.output == "json" {
-			raw, err := protoJSON(ev)
+		if err := r.printTap(e.addr, e.ev, multi); err != nil {
+			return err
+		}
+	}
+	cancel()
+	for range events {
+	}
+	close(errs)
+	var failed []error
+	for err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	switch len(failed) {
+	case 0:
+		return nil
+	case 1:
+		return failed[0]
+	}
+	// Several parsers failed: say each, one line apiece.
+	for _, err := range failed {
+		fmt.Fprintf(r.stderr, "sluicectl: %v\n", err)
+	}
+	return errReported
+}
+
+// printTap prints one tap event: "[rule] line" (with the container when
+// the parser says, and "failed" or "dead-lettered" when the rule failed),
+// then the document or the dead-letter reason; with several parsers each
+// event starts with its parser's address.
+func (r *runner) printTap(addr string, ev *adminv1.TapResponse, multi bool) error {
+	if r.g.output == "json" {
+		raw, err := protoJSON(ev)
+		if err != nil {
+			return err
+		}
+		if multi {
+			b, err := json.Marshal(map[string]any{"addr": addr, "event": raw})
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(r.stdout, "%s\n", raw)
-			continue
+			fmt.Fprintf(r.stdout, "%s\n", b)
+			return nil
 		}
-		rule := ev.GetRule()
-		if rule == "" {
-			rule = "no rule"
-		}
-		fmt.Fprintf(r.stdout, "[%s] %s\n", rule, strings.TrimRight(ev.GetRawLine(), "\r\n"))
-		if doc := ev.GetDocumentJson(); doc != "" {
-			fmt.Fprintf(r.stdout, "  %s\n", compactJSON(doc))
-		}
+		fmt.Fprintf(r.stdout, "%s\n", raw)
+		return nil
+	}
+	rule := ev.GetRule()
+	if rule == "" {
+		rule = "no rule"
+	}
+	switch {
+	case ev.GetDeadLetterReason() != "":
+		rule += ", dead-lettered"
+	case ev.GetFailed():
+		rule += ", failed"
+	}
+	var b strings.Builder
+	if multi {
+		b.WriteString(addr + " ")
+	}
+	fmt.Fprintf(&b, "[%s] ", rule)
+	if ev.GetNamespace() != "" || ev.GetPod() != "" || ev.GetContainer() != "" {
+		fmt.Fprintf(&b, "%s/%s/%s: ", ev.GetNamespace(), ev.GetPod(), ev.GetContainer())
+	}
+	b.WriteString(strings.TrimRight(ev.GetRawLine(), "\r\n"))
+	fmt.Fprintln(r.stdout, b.String())
+	if reason := ev.GetDeadLetterReason(); reason != "" {
+		fmt.Fprintf(r.stdout, "  reason: %s\n", reason)
+	}
+	if doc := ev.GetDocumentJson(); doc != "" {
+		fmt.Fprintf(r.stdout, "  %s\n", compactJSON(doc))
 	}
 	return nil
 }
