@@ -132,44 +132,5 @@ func es8Do(t *testing.T, es *realinfra.ES8, method, path, body string) (int, str
 // es8SearchAll returns every document of index by _id (small indices only).
 func es8SearchAll(t *testing.T, es *realinfra.ES8, index string) map[string]json.RawMessage {
 	t.Helper()
-	do := func(method, path, body string) (*http.Response, []byte) {
-		req, err := http.NewRequest(method, es.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(es.User, es.Password)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("%s %s: %v", method, path, err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp, b
-	}
-	do(http.MethodPost, "/"+index+"/_refresh", "")
-	resp, body := do(http.MethodPost, "/"+index+"/_search?size=10000", `{"query":{"match_all":{}}}`)
-	if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusServiceUnavailable {
-		// Not created yet, or its shard not started yet.
-		return nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("search: %s: %s", resp.Status, body)
-	}
-	var r struct {
-		Hits struct {
-			Hits []struct {
-				ID     string          `json:"_id"`
-				Source json.RawMessage `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		t.Fatalf("search response: %v", err)
-	}
-	docs := make(map[string]json.RawMessage, len(r.Hits.Hits))
-	for _, h := range r.Hits.Hits {
-		docs[h.ID] = h.Source
-	}
-	return docs
+	return realinfra.Documents(t, es.URL, index, es.User, es.Password)
 }

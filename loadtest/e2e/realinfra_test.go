@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,35 +129,7 @@ func restartBroker(t *testing.T) {
 // searchAll returns every document of index by _id (small test indices only).
 func searchAll(t *testing.T, url, index string) map[string]json.RawMessage {
 	t.Helper()
-	http.Post(url+"/"+index+"/_refresh", "application/json", nil) //nolint:errcheck // best effort
-	resp, err := http.Post(url+"/"+index+"/_search?size=10000", "application/json", strings.NewReader(`{"query":{"match_all":{}}}`))
-	if err != nil {
-		t.Fatalf("search: %v", err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusNotFound {
-		return nil
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("search: %s: %s", resp.Status, body)
-	}
-	var r struct {
-		Hits struct {
-			Hits []struct {
-				ID     string          `json:"_id"`
-				Source json.RawMessage `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
-		t.Fatalf("search response: %v", err)
-	}
-	docs := make(map[string]json.RawMessage, len(r.Hits.Hits))
-	for _, h := range r.Hits.Hits {
-		docs[h.ID] = h.Source
-	}
-	return docs
+	return realinfra.Documents(t, url, index, "", "")
 }
 
 func readTopic(t *testing.T, brokers []string, topic string, want int, timeout time.Duration) []*kgo.Record {
