@@ -44,7 +44,7 @@ func startKafka(ctx context.Context, t *testing.T) (testcontainers.Container, st
 			ExposedPorts: []string{"9092/tcp"},
 			Env: map[string]string{
 				"KAFKA_ADVERTISED_LISTENERS": "PLAINTEXT://" + addr,
-				"KAFKA_HEAP":                 "384m",
+				"KAFKA_HEAP_OPTS":            "-Xms128m -Xmx384m",
 			},
 			HostConfigModifier: func(hc *container.HostConfig) {
 				hc.PortBindings = network.PortMap{

@@ -118,9 +118,9 @@ build_image() { # build_image IMAGE CONTEXT_DIR
   # The parent's id is an input too: a re-imported base rebuilds the rest.
   parent="$(sed -n 's/^FROM //p' "$ctx/Containerfile" | head -n1)"
   parent="$(podman image inspect --format '{{.Id}}' "$parent")"
-  sum="$(cd "$ctx" && find . -type f ! -path './libs/*' -print0 | sort -z | xargs -0 cat | sha256sum | cut -d' ' -f1)"
+  sum="$(cd "$ctx" && find . -type f ! -path './libs/*' ! -path './tools-libs/*' -print0 | sort -z | xargs -0 cat | sha256sum | cut -d' ' -f1)"
   # The jars are named by version, so their names stand in for their bytes.
-  sum="$(printf '%s\n' "$parent" "$sum" "$(ls "$ctx/libs" 2>/dev/null)" | sha256sum | cut -d' ' -f1)"
+  sum="$(printf '%s\n' "$parent" "$sum" "$(ls "$ctx/libs" "$ctx/tools-libs" 2>/dev/null)" | sha256sum | cut -d' ' -f1)"
   if image_current "$image" "$sum"; then
     log "$image is current"
     return 0
@@ -198,14 +198,40 @@ kafka_image() {
     <dependency><groupId>org.slf4j</groupId><artifactId>slf4j-api</artifactId><version>$SLF4J_VERSION</version></dependency>" ||
       exit 1
   fi
-  rm -rf "$ctx" && mkdir -p "$ctx"
+  # The command-line tools (kafka-topics.sh, ...) the compose file calls.
+  local toolsdir="$SLUICE_CACHE/kafka-tools-$KAFKA_VERSION"
+  if [[ ! -f "$toolsdir/.complete" ]]; then
+    need "$SLUICE_MVN"
+    fetch_libs "$toolsdir" "
+    <dependency><groupId>org.apache.kafka</groupId><artifactId>kafka-tools</artifactId><version>$KAFKA_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-slf4j2-impl</artifactId><version>$LOG4J_VERSION</version></dependency>
+    <dependency><groupId>org.apache.logging.log4j</groupId><artifactId>log4j-core</artifactId><version>$LOG4J_VERSION</version></dependency>" ||
+      exit 1
+  fi
+  rm -rf "$ctx" && mkdir -p "$ctx/tools"
   copy_libs "$libdir" "$ctx"
-  cp "$INFRA_DIR/engine/kafka-entrypoint.sh" "$ctx/"
+  copy_libs "$toolsdir" "$ctx/tools"
+  mv "$ctx/tools/libs" "$ctx/tools-libs" && rmdir "$ctx/tools"
+  cp "$INFRA_DIR/engine/kafka-entrypoint.sh" "$INFRA_DIR/engine/kafka-tool.sh" "$ctx/"
+  cat >"$ctx/tools-log4j2.properties" <<'EOF'
+status = warn
+appender.err.type = Console
+appender.err.name = STDERR
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = STDERR
+EOF
   cat >"$ctx/Containerfile" <<EOF
 FROM $JRE_IMAGE
 COPY libs /opt/kafka/libs
-COPY kafka-entrypoint.sh /opt/kafka/
-RUN mkdir -p /var/lib/kafka && chown sluice /var/lib/kafka
+COPY tools-libs /opt/kafka/tools-libs
+COPY kafka-entrypoint.sh kafka-tool.sh tools-log4j2.properties /opt/kafka/
+RUN mkdir -p /opt/kafka/bin /var/lib/kafka/data && chown -R sluice /var/lib/kafka \\
+ && chmod 755 /opt/kafka/kafka-tool.sh \\
+ && ln -s ../kafka-tool.sh /opt/kafka/bin/kafka-topics.sh \\
+ && ln -s ../kafka-tool.sh /opt/kafka/bin/kafka-broker-api-versions.sh
 USER sluice
 EXPOSE 9092
 ENTRYPOINT ["/bin/bash", "/opt/kafka/kafka-entrypoint.sh"]

@@ -5,7 +5,7 @@
 
 SLUICE_INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down engine-up engine-down test-containers
+.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down engine-up engine-down test-containers compose-smoke
 
 kafka-up: ## Start a single-node KRaft Kafka 4.x on 127.0.0.1:19092 (SLUICE_KAFKA_PORT).
 	@bash $(SLUICE_INFRA_DIR)/kafka-up.sh
@@ -41,3 +41,6 @@ engine-down: ## Stop the podman API service engine-up started and remove contain
 
 test-containers: ## engine-up, then the testcontainers tier: go test -tags containers ./loadtest/containers/... (not part of `make test`).
 	@bash $(SLUICE_INFRA_DIR)/test-containers.sh
+
+compose-smoke: ## engine-up, then docker-compose.yml once with podman-compose on local images (no Kibana): every demo line reaches the search engine.
+	@bash $(SLUICE_INFRA_DIR)/compose-smoke.sh

@@ -9,8 +9,11 @@
 #                               PLAINTEXT://127.0.0.1:P so clients on the
 #                               host are sent back to the published port.
 #   KAFKA_LISTENER_SECURITY_PROTOCOL_MAP  default CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-#   KAFKA_AUTO_CREATE_TOPICS    default true
-#   KAFKA_HEAP                  default 512m
+#   KAFKA_AUTO_CREATE_TOPICS_ENABLE  default true
+#   KAFKA_HEAP_OPTS             default -Xms128m -Xmx512m
+# The names are those of the apache/kafka image, so docker-compose.yml's
+# settings for it carry over; the rest of its KAFKA_* settings are the
+# defaults here.
 set -euo pipefail
 
 DATA=/var/lib/kafka/data
@@ -31,7 +34,7 @@ inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=$PROTOCOLS
 log.dirs=$DATA
-auto.create.topics.enable=${KAFKA_AUTO_CREATE_TOPICS:-true}
+auto.create.topics.enable=${KAFKA_AUTO_CREATE_TOPICS_ENABLE:-true}
 num.partitions=1
 default.replication.factor=1
 offsets.topic.replication.factor=1
@@ -69,5 +72,6 @@ if [[ ! -f "$DATA/meta.properties" ]]; then
   java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 "$LOG4J" -cp "$CP" \
     kafka.tools.StorageTool format -t "$id" -c "$CONF"
 fi
-exec java -Xms128m -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseSerialGC -Djava.awt.headless=true \
+# shellcheck disable=SC2086 # KAFKA_HEAP_OPTS is a list of JVM options
+exec java ${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m} -XX:+UseSerialGC -Djava.awt.headless=true \
   "$LOG4J" -Dkafka.logs.dir=/var/lib/kafka -cp "$CP" kafka.Kafka "$CONF"

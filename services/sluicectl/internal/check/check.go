@@ -211,10 +211,10 @@ func kafkaChecks(ctx context.Context, f *File, service string, timeout time.Dura
 			r.Detail = gerr.Error()
 		case !ok:
 			r.Detail = "not described by the brokers"
+		case errors.Is(g.Err, kerr.GroupIDNotFound) || (g.Err == nil && (g.State == "Dead" || g.State == "")):
+			r.OK, r.Detail = true, "not created yet: the first consumer creates it"
 		case g.Err != nil:
 			r.Detail = g.Err.Error()
-		case g.State == "Dead" || g.State == "":
-			r.OK, r.Detail = true, "not created yet (it is at the first start)"
 		default:
 			r.OK, r.Detail = true, fmt.Sprintf("%s, %d %s", g.State, len(g.Members), plural(len(g.Members), "member", "members"))
 		}

@@ -490,7 +490,7 @@ func TestTap(t *testing.T) {
 		o = mustRun(t, 0, "", "--addr", parser+","+other, "--token", testToken, "-o", "json", "tap", "--limit", "4")
 		for _, l := range strings.Split(strings.TrimSuffix(o.stdout, "\n"), "\n") {
 			var ev struct {
-				Addr  string            `json:"addr"`
+				Addr  string         `json:"addr"`
 				Event map[string]any `json:"event"`
 			}
 			decodeJSON(t, l, &ev)
