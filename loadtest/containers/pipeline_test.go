@@ -23,6 +23,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluice-io/sluice/libs/logging/loggingtest"
 	"github.com/sluice-io/sluice/loadtest/stack"
 )
 
@@ -161,7 +162,7 @@ func TestContainerPipeline(t *testing.T) {
 
 	run := strconv.FormatInt(time.Now().UnixNano(), 10)
 	index := "sluice-containers-" + run
-	logs := &syncBuffer{}
+	logs := &loggingtest.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service logs:\n%s", logs.String())

@@ -15,117 +15,27 @@ import (
 
 	"github.com/sluice-io/sluice/libs/bulktest"
 	"github.com/sluice-io/sluice/loadtest/gen"
+	"github.com/sluice-io/sluice/loadtest/pipelinetest"
 	"github.com/sluice-io/sluice/loadtest/stack"
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 )
 
-// doc is the part of an indexed document the checks read.
-type doc struct {
-	URL struct {
-		Original string `json:"original"`
-	} `json:"url"`
-	HTTP struct {
-		Response struct {
-			StatusCode int `json:"status_code"`
-		} `json:"response"`
-	} `json:"http"`
-	Kubernetes struct {
-		Namespace string `json:"namespace"`
-		Pod       struct {
-			Name string `json:"name"`
-		} `json:"pod"`
-		Container struct {
-			Name string `json:"name"`
-		} `json:"container"`
-		Node struct {
-			Name string `json:"name"`
-		} `json:"node"`
-	} `json:"kubernetes"`
-	Container struct {
-		ID string `json:"id"`
-	} `json:"container"`
-	Timestamp string   `json:"@timestamp"`
-	Tags      []string `json:"tags"`
-}
-
-// tally checks that every generated line arrived exactly once, with its
-// Kubernetes fields and parsed fields.
 func tally(t *testing.T, docs map[string]json.RawMessage, pods []*gen.Pod) {
 	t.Helper()
-	seen := map[string]map[int64]int{}
-	for id, raw := range docs {
-		var d doc
-		if err := json.Unmarshal(raw, &d); err != nil {
-			t.Fatalf("document %s is not JSON: %v", id, err)
-		}
-		pod, seq, ok := gen.SeqFromURL(d.URL.Original)
-		if !ok {
-			t.Fatalf("document %s has no parsed url.original with a sequence (tags %v): %s", id, d.Tags, raw)
-		}
-		if want := d.Kubernetes.Namespace + "/" + d.Kubernetes.Pod.Name; want != pod {
-			t.Fatalf("document %s: kubernetes fields %q do not match the line's pod %q", id, want, pod)
-		}
-		if d.Kubernetes.Container.Name != "nginx" || d.Container.ID == "" || d.Kubernetes.Node.Name == "" {
-			t.Fatalf("document %s lacks container metadata: %s", id, raw)
-		}
-		if d.HTTP.Response.StatusCode == 0 || d.Timestamp == "" {
-			t.Fatalf("document %s lacks parsed fields: %s", id, raw)
-		}
-		if seen[pod] == nil {
-			seen[pod] = map[int64]int{}
-		}
-		seen[pod][seq]++
-	}
-	for _, p := range pods {
-		key := p.Namespace + "/" + p.Name
-		for s := int64(1); s <= p.Seq(); s++ {
-			switch n := seen[key][s]; n {
-			case 1:
-			case 0:
-				t.Errorf("%s line %d lost", key, s)
-			default:
-				t.Errorf("%s line %d indexed %d times", key, s, n)
-			}
-		}
-		if extra := int64(len(seen[key])) - p.Seq(); extra > 0 {
-			t.Errorf("%s: %d documents for lines never written", key, extra)
-		}
-	}
+	pipelinetest.Tally(t, docs, pods)
 }
 
 func newPods(t *testing.T, dir string, n int) []*gen.Pod {
 	t.Helper()
-	var pods []*gen.Pod
-	for i := 0; i < n; i++ {
-		p, err := gen.NewPod(dir, []string{"shop", "payments", "search"}[i%3], fmt.Sprintf("web-%d", i), "nginx")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { p.Close() })
-		pods = append(pods, p)
-	}
-	return pods
+	return pipelinetest.NewPods(t, dir, n)
 }
 
 func writeAll(t *testing.T, pods []*gen.Pod, lines, chunk int) {
 	t.Helper()
-	for written := 0; written < lines; written += chunk {
-		for _, p := range pods {
-			if _, err := p.Write(chunk); err != nil {
-				t.Fatal(err)
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	pipelinetest.WriteAll(t, pods, lines, chunk)
 }
 
-func total(pods []*gen.Pod) int {
-	n := 0
-	for _, p := range pods {
-		n += int(p.Seq())
-	}
-	return n
-}
+func total(pods []*gen.Pod) int { return pipelinetest.Total(pods) }
 
 // waitUntil polls cond until it holds or the timeout passes; the caller's
 // checks then say what is missing.
@@ -192,7 +102,7 @@ func traceLoss(t *testing.T, st *stack.Stack, docs map[string]json.RawMessage) {
 	t.Helper()
 	indexed := map[string]bool{}
 	for _, raw := range docs {
-		var d doc
+		var d pipelinetest.Doc
 		_ = json.Unmarshal(raw, &d)
 		pod, seq, _ := gen.SeqFromURL(d.URL.Original)
 		indexed[fmt.Sprintf("%s#%d", pod, seq)] = true
@@ -219,7 +129,7 @@ func traceLoss(t *testing.T, st *stack.Stack, docs map[string]json.RawMessage) {
 					}
 				}
 			} else {
-				var d doc
+				var d pipelinetest.Doc
 				_ = json.Unmarshal(r.Value, &d)
 				url = d.URL.Original
 			}

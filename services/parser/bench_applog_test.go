@@ -1,13 +1,8 @@
 package parser
 
 import (
-	"context"
 	"testing"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/sluice-io/sluice/libs/kafkatest"
 	"github.com/sluice-io/sluice/services/parser/config"
 )
 
@@ -25,41 +20,7 @@ var appLogLines = []string{
 //
 //	go test -run XXX -bench ServicePathJSON -benchtime 200000x
 func BenchmarkServicePathJSON(b *testing.B) {
-	c := kafkatest.New(b, 6, rawTopic, parsedTopic, dlqTopic)
-	prod := c.Client(kgo.DefaultProduceTopic(rawTopic), kgo.ProducerLinger(5*time.Millisecond))
-	batch := make([]*kgo.Record, 0, 1000)
-	for i := 0; i < b.N; i++ {
-		batch = append(batch, rawRecord(i, "", appLogLines[i%len(appLogLines)]))
-		if len(batch) == cap(batch) || i == b.N-1 {
-			if err := prod.ProduceSync(context.Background(), batch...).FirstErr(); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	cfg := testConfig(c)
-	cfg.Rules = []config.Rule{{Name: "auto", Builtin: "auto"}}
-	cfg.Kafka.MaxPollRecords = 10000
-	cfg.Kafka.Compression = "snappy"
-	p, err := New(cfg, "bench", quietLog(), WithBuiltins(testBuiltins))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0, t0 := cpuTime(), time.Now()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- p.Run(ctx) }()
-	for p.docsOut.Load() < int64(b.N) {
-		time.Sleep(time.Millisecond)
-	}
-	wall, cpu := time.Since(t0), cpuTime()-cpu0
-	b.StopTimer()
-	cancel()
-	if err := <-done; err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N)/wall.Seconds(), "lines/s")
-	b.ReportMetric(cpu.Seconds()*1e6/float64(b.N), "cpu-s/Mlines")
+	benchServicePath(b, func(i int) string { return appLogLines[i%len(appLogLines)] }, func(cfg *config.Config) {
+		cfg.Rules = []config.Rule{{Name: "auto", Builtin: "auto"}}
+	})
 }

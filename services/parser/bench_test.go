@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluice-io/sluice/libs/kafkatest"
+	"github.com/sluice-io/sluice/services/parser/config"
 )
 
 func cpuTime() time.Duration {
@@ -28,11 +29,17 @@ func cpuTime() time.Duration {
 //
 //	go test -run XXX -bench ServicePath -benchtime 200000x
 func BenchmarkServicePath(b *testing.B) {
+	benchServicePath(b, func(int) string { return testLine }, nil)
+}
+
+// benchServicePath produces b.N raw records with the lines line(i) and
+// times one parser replica, configured by edit, through all of them.
+func benchServicePath(b *testing.B, line func(i int) string, edit func(*config.Config)) {
 	c := kafkatest.New(b, 6, rawTopic, parsedTopic, dlqTopic)
 	prod := c.Client(kgo.DefaultProduceTopic(rawTopic), kgo.ProducerLinger(5*time.Millisecond))
 	batch := make([]*kgo.Record, 0, 1000)
 	for i := 0; i < b.N; i++ {
-		batch = append(batch, rawRecord(i, "", testLine))
+		batch = append(batch, rawRecord(i, "", line(i)))
 		if len(batch) == cap(batch) || i == b.N-1 {
 			if err := prod.ProduceSync(context.Background(), batch...).FirstErr(); err != nil {
 				b.Fatal(err)
@@ -43,6 +50,9 @@ func BenchmarkServicePath(b *testing.B) {
 	cfg := testConfig(c)
 	cfg.Kafka.MaxPollRecords = 10000
 	cfg.Kafka.Compression = "snappy"
+	if edit != nil {
+		edit(&cfg)
+	}
 	p, err := New(cfg, "bench", quietLog(), WithBuiltins(testBuiltins))
 	if err != nil {
 		b.Fatal(err)
@@ -64,4 +74,5 @@ func BenchmarkServicePath(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/wall.Seconds(), "lines/s")
 	b.ReportMetric(float64(b.N)/cpu.Seconds(), "lines/cpu-s")
+	b.ReportMetric(cpu.Seconds()*1e6/float64(b.N), "cpu-s/Mlines")
 }

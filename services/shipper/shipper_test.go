@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"google.golang.org/protobuf/proto"
 
+	libconfig "github.com/sluice-io/sluice/libs/config"
 	"github.com/sluice-io/sluice/libs/kafkatest"
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 	"github.com/sluice-io/sluice/services/shipper/config"
@@ -27,10 +28,17 @@ const containerID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789a
 
 // testConfig tails dir on cluster c.
 func testConfig(t testing.TB, c *kafkatest.Cluster, dir string) config.Config {
+	return tailConfig(t, c.Brokers(), dir, 1<<20)
+}
+
+// tailConfig tails dir with brokers, keeping at most maxBuffered bytes
+// unacknowledged, polling five times as often as the default.
+func tailConfig(t testing.TB, brokers []string, dir string, maxBuffered int64) config.Config {
+	t.Helper()
 	cfg := config.NewDefault()
 	cfg.Node = "node-1"
-	cfg.Kafka.Brokers = c.Brokers()
-	cfg.Kafka.MaxBufferedBytes = 1 << 20
+	cfg.Kafka.Brokers = append(cfg.Kafka.Brokers[:0], brokers...)
+	cfg.Kafka.MaxBufferedBytes = libconfig.ByteSize(maxBuffered)
 	cfg.Tail.Include = []string{filepath.Join(dir, "*.log")}
 	cfg.Tail.Roots = []string{dir}
 	cfg.Tail.PollInterval = config.NewDefault().Tail.PollInterval / 5

@@ -43,21 +43,7 @@ func brokerDefaultCluster(t testing.TB, topics ...string) *kfake.Cluster {
 }
 
 func sizeConfig(t testing.TB, c *kfake.Cluster, dir string) config.Config {
-	t.Helper()
-	cfg := config.NewDefault()
-	cfg.Node = "node-1"
-	cfg.Kafka.Brokers = c.ListenAddrs()
-	cfg.Kafka.MaxBufferedBytes = 8 << 20
-	cfg.Tail.Include = []string{filepath.Join(dir, "*.log")}
-	cfg.Tail.Roots = []string{dir}
-	cfg.Tail.PollInterval = config.NewDefault().Tail.PollInterval / 5
-	cfg.State.Path = filepath.Join(t.TempDir(), "state.json")
-	cfg.State.Interval = cfg.Tail.PollInterval
-	cfg.Admin.Listen, cfg.Admin.MetricsListen = "", ""
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return tailConfig(t, c.ListenAddrs(), dir, 8<<20)
 }
 
 // readRaw consumes topic from the start until want records arrived or the
