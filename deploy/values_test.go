@@ -208,3 +208,30 @@ func TestComponentsCanBeDisabled(t *testing.T) {
 		})
 	}
 }
+
+// TestPprofValue: service.pprof turns admin.pprof on in every service's
+// configuration, which each service still accepts; by default no file
+// mentions it, so profiles stay off.
+func TestPprofValue(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		values string
+		want   bool
+	}{
+		{"default off", `{}`, false},
+		{"on", `service: {pprof: true}`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mustRender(t, valuesYAML(t, tt.values))
+			for _, component := range components {
+				rc := componentConfig(t, r, component)
+				if _, err := loadRendered(t, component, rc); err != nil {
+					t.Fatalf("%s: %v\n%s", component, err, rc.Doc)
+				}
+				if got := strings.Contains(string(rc.Doc), "pprof: true"); got != tt.want {
+					t.Errorf("%s: admin.pprof on = %v, want %v:\n%s", component, got, tt.want, rc.Doc)
+				}
+			}
+		})
+	}
+}

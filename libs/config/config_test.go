@@ -114,6 +114,7 @@ func TestSections(t *testing.T) {
 		{"admin listen", Admin{Listen: "9090"}.Validate(), "listen"},
 		{"admin same port", Admin{Listen: ":9090", MetricsListen: ":9090"}.Validate(), "metrics_listen"},
 		{"mtls needs cert", Admin{ClientCAFile: "ca"}.Validate(), "client_ca_file"},
+		{"pprof needs metrics", Admin{Listen: ":9090", Pprof: true}.Validate(), "pprof"},
 		{"log level", Log{Level: "loud"}.Validate(), "level"},
 		{"ratio", Telemetry{TraceSampleRatio: 2}.Validate(), "trace_sample_ratio"},
 	}

@@ -76,6 +76,12 @@ type Admin struct {
 	// certificates (mTLS).
 	TLS          TLS    `yaml:"tls"`
 	ClientCAFile string `yaml:"client_ca_file"`
+	// Pprof serves Go's runtime profiles under /debug/pprof/ on the metrics
+	// listener; default false. Off by default because a profile exposes
+	// code paths and costs CPU while it is taken, and the metrics port is
+	// scraped from wider than the admin port; turn it on to profile a live
+	// service (go tool pprof http://POD:9091/debug/pprof/profile).
+	Pprof bool `yaml:"pprof"`
 }
 
 // Validate checks the section.
@@ -94,6 +100,9 @@ func (a Admin) Validate() error {
 	}
 	if a.ClientCAFile != "" && a.TLS.CertFile == "" {
 		p.Addf("client_ca_file", "mTLS needs tls.cert_file and tls.key_file")
+	}
+	if a.Pprof && a.MetricsListen == "" {
+		p.Addf("pprof", "profiles are served on admin.metrics_listen, which is empty (off)")
 	}
 	return p.Err()
 }

@@ -75,7 +75,7 @@ func Run(ctx context.Context, r Runner, o Options) error {
 	})
 	mctx, stopMetrics := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopMetrics()
-	metricsAddr, err := r.Telemetry().Serve(mctx, o.Admin.MetricsListen)
+	metricsAddr, err := r.Telemetry().Serve(mctx, o.Admin.MetricsListen, telemetry.WithPprof(o.Admin.Pprof))
 	if err != nil {
 		srv.Shutdown(ctx)
 		return listenError(o.Log, "metrics endpoint", o.Admin.MetricsListen, "admin.metrics_listen", err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -200,5 +201,58 @@ func TestValidateSubcommand(t *testing.T) {
 	})
 	if code != ExitValid || out.String() != "svc: f.yaml: ok: fine (f.yaml)\n" {
 		t.Fatalf("exit %d, stdout %q", code, &out)
+	}
+}
+
+// TestPprofOffByDefault checks admin.pprof end to end through Run: the
+// metrics listener answers 404 on /debug/pprof/ unless the key is on, and
+// serves the profile index and a heap profile when it is.
+func TestPprofOffByDefault(t *testing.T) {
+	tests := []struct {
+		name  string
+		pprof bool
+		want  int
+	}{
+		{"default off", false, http.StatusNotFound},
+		{"on", true, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			metrics := make(chan net.Addr, 1)
+			done := make(chan error, 1)
+			go func() {
+				done <- Run(ctx, newFake(t, nil), Options{
+					Name:    "fake",
+					Admin:   config.Admin{Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", Pprof: tt.pprof},
+					Started: func(_, m net.Addr) { metrics <- m },
+				})
+			}()
+			t.Cleanup(func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("Run: %v", err)
+				}
+			})
+			addr := (<-metrics).String()
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap"} {
+				resp, err := http.Get("http://" + addr + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tt.want {
+					t.Errorf("GET %s = %d, want %d", path, resp.StatusCode, tt.want)
+				}
+			}
+			resp, err := http.Get("http://" + addr + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /metrics = %d, want 200 either way", resp.StatusCode)
+			}
+		})
 	}
 }

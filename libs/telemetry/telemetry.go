@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -182,8 +183,23 @@ func (t *Telemetry) Handler() http.Handler {
 	return promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{})
 }
 
+// ServeOption configures Serve.
+type ServeOption func(*serveConfig)
+
+type serveConfig struct{ pprof bool }
+
+// WithPprof serves Go's runtime profiles (net/http/pprof) under
+// /debug/pprof/ beside /metrics when on; default off, so the endpoint answers
+// 404 there. It is a separate switch rather than always on because a CPU or
+// trace profile costs the service CPU while it runs and reveals its code.
+func WithPprof(on bool) ServeOption { return func(c *serveConfig) { c.pprof = on } }
+
 // Serve serves /metrics on addr until ctx ends. An empty addr serves nothing.
-func (t *Telemetry) Serve(ctx context.Context, addr string) (net.Addr, error) {
+func (t *Telemetry) Serve(ctx context.Context, addr string, opts ...ServeOption) (net.Addr, error) {
+	var cfg serveConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	if addr == "" {
 		return nil, nil
 	}
@@ -193,6 +209,15 @@ func (t *Telemetry) Serve(ctx context.Context, addr string) (net.Addr, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", t.Handler())
+	if cfg.pprof {
+		// Registered on this mux only: importing net/http/pprof also adds
+		// its handlers to http.DefaultServeMux, which nothing here serves.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()

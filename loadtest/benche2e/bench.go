@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -35,6 +37,11 @@ type Config struct {
 	// BinDir holds the service binaries (see Build); WorkDir the pod
 	// files, configurations, state and service logs of this run.
 	BinDir, WorkDir string
+	// Profile turns admin.pprof on in the three services and saves a CPU
+	// profile of each, taken over the middle of the writing, and a heap
+	// profile at its end, as <service>.cpu.pprof and <service>.heap.pprof
+	// in WorkDir. Sampling costs the services well under 1 % of their CPU.
+	Profile bool
 	// Progress receives a progress line every ProgressEvery; nil for none.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -89,6 +96,16 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 		Brokers: c.Brokers, Prefix: "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ".",
 		Dir: c.WorkDir, PodsDir: filepath.Join(c.WorkDir, "pods"), ContainersDir: filepath.Join(c.WorkDir, "containers"),
 		Flavor: "elasticsearch",
+	}
+	if c.Profile {
+		setup.Metrics = map[string]string{}
+		for _, name := range Services {
+			addr, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			setup.Metrics[name] = addr
+		}
 	}
 	if c.SearchURL != "" {
 		setup.Flavor = c.Flavor
@@ -158,6 +175,10 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	start := time.Now()
 	werr := make(chan error, 1)
 	go func() { werr <- wl.Run(ctx, c.Duration) }()
+	if c.Profile {
+		profiled := profile(ctx, setup, c.WorkDir, c.Duration, c.Progress)
+		defer func() { <-profiled }()
+	}
 
 	mon := monitor{ledger: ledger, procs: procs, adm: adm, groups: setup.Groups(),
 		start: start, out: c.Progress, every: c.ProgressEvery}
@@ -408,6 +429,66 @@ func (m *monitor) finish(res *Result, base, final map[string]ProcStats) {
 		}
 		res.Services = append(res.Services, sv)
 	}
+}
+
+// freePort returns a loopback address no one listens on now.
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// profile takes each service's CPU profile over the middle half of the
+// writing and its heap profile at the end of it, saving them in dir; the
+// channel is closed when all are saved (or failed, which is reported on
+// progress and does not fail the run).
+func profile(ctx context.Context, s Setup, dir string, writing time.Duration, progress io.Writer) <-chan struct{} {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	get := func(name, kind, query string, wait time.Duration) {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		pctx, cancel := context.WithTimeout(ctx, writing+30*time.Second)
+		defer cancel()
+		url := "http://" + s.Metrics[name] + "/debug/pprof/" + query
+		err := func() error {
+			req, err := http.NewRequestWithContext(pctx, http.MethodGet, url, nil)
+			if err != nil {
+				return err
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s", resp.Status)
+			}
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(dir, name+"."+kind+".pprof"), b, 0o644)
+		}()
+		if err != nil && progress != nil {
+			fmt.Fprintf(progress, "bench-e2e: %s %s profile: %v\n", name, kind, err)
+		}
+	}
+	secs := max(int(writing.Seconds()/2), 1)
+	for _, name := range Services {
+		wg.Add(2)
+		go get(name, "cpu", "profile?seconds="+strconv.Itoa(secs), writing/4)
+		go get(name, "heap", "heap", writing-time.Second)
+	}
+	go func() { wg.Wait(); close(done) }()
+	return done
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

@@ -55,6 +55,9 @@ type Setup struct {
 	// SearchURL is where the indexer sends bulk requests; Flavor is
 	// "elasticsearch" or "opensearch".
 	SearchURL, Flavor string
+	// Metrics, when set, are the services' metrics listeners by name,
+	// serving pprof too (Config.Profile); otherwise they are off.
+	Metrics map[string]string
 	// Index, when set, is the run's own index and index template name, so
 	// a run on a shared engine neither mixes with other indices nor
 	// leaves data behind once it is deleted.
@@ -78,27 +81,34 @@ func (s Setup) Topics() []string { return []string{s.rawTopic(), s.parsedTopic()
 // the benchmark must (addresses, names, paths) and keep every default the
 // Helm chart ships with otherwise, so the figures are those of the default
 // configuration. Admin listeners take free loopback ports; metrics
-// listeners are off.
+// listeners are off unless Metrics names them (with pprof on).
 func (s Setup) Configs() map[string]string {
 	brokers := "[" + quoteList(s.Brokers) + "]"
-	common := "admin:\n  listen: \"127.0.0.1:0\"\n  metrics_listen: \"\"\nlog:\n  level: info\n  format: json\n"
+	commons := map[string]string{}
+	for _, name := range Services {
+		admin := "admin:\n  listen: \"127.0.0.1:0\"\n  metrics_listen: \"\"\n"
+		if addr := s.Metrics[name]; addr != "" {
+			admin = "admin:\n  listen: \"127.0.0.1:0\"\n  metrics_listen: " + q(addr) + "\n  pprof: true\n"
+		}
+		commons[name] = admin + "log:\n  level: info\n  format: json\n"
+	}
 	return map[string]string{
 		"shipper": "node: bench-e2e\n" +
 			"kafka:\n  brokers: " + brokers + "\n  topic: " + q(s.rawTopic()) + "\n" +
 			"tail:\n  include: [" + q(filepath.Join(s.ContainersDir, "*.log")) + "]\n" +
 			"  roots: [" + quoteList([]string{s.PodsDir, s.ContainersDir}) + "]\n" +
 			"state:\n  path: " + q(filepath.Join(s.Dir, "state", "shipper-state.json")) + "\n" +
-			"kubernetes:\n  enabled: false\n" + common,
+			"kubernetes:\n  enabled: false\n" + commons["shipper"],
 		"parser": "kafka:\n  brokers: " + brokers + "\n  group: " + q(s.Groups()[0]) + "\n" +
 			"  input_topic: " + q(s.rawTopic()) + "\n  output_topic: " + q(s.parsedTopic()) + "\n" +
 			"  dlq_topic: " + q(s.dlqTopic()) + "\n" +
 			indexLine(s.Index) +
-			"rules:\n  - name: nginx\n    builtin: nginx\n" + common,
+			"rules:\n  - name: nginx\n    builtin: nginx\n" + commons["parser"],
 		"indexer": "kafka:\n  brokers: " + brokers + "\n  group: " + q(s.Groups()[1]) + "\n" +
 			"  topic: " + q(s.parsedTopic()) + "\n  dlq_topic: " + q(s.dlqTopic()) + "\n" +
 			"output: elasticsearch\n" +
 			"elasticsearch:\n  urls: [" + q(s.SearchURL) + "]\n  flavor: " + q(s.Flavor) + "\n" +
-			templateLines(s.Index) + common,
+			templateLines(s.Index) + commons["indexer"],
 	}
 }
 

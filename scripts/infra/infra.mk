@@ -5,7 +5,7 @@
 
 SLUICE_INFRA_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down engine-up engine-down test-containers compose-smoke
+.PHONY: kafka-up search-up infra-up infra-down k8s-up kafka-cluster-up kafka-cluster-down es8-up es8-down engine-up engine-down engine-images test-containers compose-smoke
 
 kafka-up: ## Start a single-node KRaft Kafka 4.x on 127.0.0.1:19092 (SLUICE_KAFKA_PORT).
 	@bash $(SLUICE_INFRA_DIR)/kafka-up.sh
@@ -36,11 +36,14 @@ es8-down: ## Stop Elasticsearch 8 and remove its data.
 engine-up: ## Install podman, build sluice/{base,jre,kafka,opensearch} images without a registry, serve the Docker API socket.
 	@bash $(SLUICE_INFRA_DIR)/engine-up.sh
 
+engine-images: engine-up ## Build the project's images (sluice-local/{shipper,parser,indexer,loadgen}:dev) from its Dockerfiles with podman, on local stand-ins for the golang and distroless bases.
+	@bash $(SLUICE_INFRA_DIR)/engine-images.sh
+
 engine-down: ## Stop the podman API service engine-up started and remove containers the tests left.
 	@bash $(SLUICE_INFRA_DIR)/engine-down.sh
 
-test-containers: ## engine-up, then the testcontainers tier: go test -tags containers ./loadtest/containers/... (not part of `make test`).
+test-containers: ## engine-up and engine-images, then the testcontainers tier (infra containers, and the project's own images): go test -tags containers ./loadtest/containers/... (not part of `make test`).
 	@bash $(SLUICE_INFRA_DIR)/test-containers.sh
 
-compose-smoke: ## engine-up, then docker-compose.yml once with podman-compose on local images (no Kibana): every demo line reaches the search engine.
+compose-smoke: ## engine-up and engine-images, then docker-compose.yml once with podman-compose (the project's images from its Dockerfiles; no Kibana): every demo line reaches the search engine.
 	@bash $(SLUICE_INFRA_DIR)/compose-smoke.sh

@@ -86,10 +86,12 @@ type Indexer struct {
 	// accounts counts indexed and dead-lettered lines per container.
 	accounts *telemetry.Accounts
 
-	consumed, indexed, exists, retries, rounds                  *telemetry.Counter
-	bulkRequests, requestFailures, itemRetries, overloaded      *telemetry.Counter
-	inFlightPeak, inFlightLimit                                 *telemetry.Gauge
-	concLimit, concInFlight, backoffMillis, pendingRetry, maxIn *telemetry.Gauge
+	consumed, indexed, exists, retries, rounds             *telemetry.Counter
+	bulkRequests, requestFailures, itemRetries, overloaded *telemetry.Counter
+	inFlightPeak, inFlightLimit                            *telemetry.Gauge
+	concLimit, concInFlight, pendingRetry, maxIn           *telemetry.Gauge
+	// backoff is the current wait before the next retry round.
+	backoff *telemetry.DurationGauge
 }
 
 // New builds an indexer writing to sink.
@@ -123,7 +125,7 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 	ix.concLimit = tel.Gauge("bulk_concurrency_limit", "Adaptive limit on bulk requests in flight.")
 	ix.concInFlight = tel.Gauge("bulk_requests_in_flight", "Bulk requests in flight.")
 	ix.maxIn = tel.Gauge("bulk_requests_in_flight_peak", "Most bulk requests in flight at once since start.")
-	ix.backoffMillis = tel.Gauge("retry_backoff_ms", "Current wait before the next retry round, 0 when not retrying.")
+	ix.backoff = tel.DurationGauge("retry_backoff", "Current wait before the next retry round, 0 when not retrying.")
 	ix.pendingRetry = tel.Gauge("documents_pending_retry", "Documents waiting for a retry round.")
 	ix.inFlightLimit.Set(roundBytes)
 	ix.concLimit.Set(int64(cfg.Batch.Concurrency))
@@ -137,7 +139,7 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 	// at most fetchMax bytes (counted compressed) per broker. Limiting the
 	// fetches in flight instead (MaxConcurrentFetches) would let long polls
 	// to idle brokers hold the slots while another broker has data.
-	fetchMax := int32(min(max(roundBytes/4, 256<<10), 64<<20))
+	fetchMax := fetchMaxBytes(roundBytes)
 	ix.Runtime, err = stage.New(stage.Config{
 		Stage:           record.StageIndexer,
 		Group:           cfg.Kafka.Group,
@@ -163,6 +165,33 @@ func New(cfg config.Config, digest string, sink Sink, log *slog.Logger) (*Indexe
 		return nil, err
 	}
 	return ix, nil
+}
+
+// fetchMaxBytes is the consumer's fetch size for a round of roundBytes.
+// The client fetches ahead while a round is delivered and decompresses a
+// whole response before it is polled, so a response of fetchMax bytes
+// (counted compressed) holds about its compression ratio times that
+// (4-5× for JSON documents under lz4) on top of the round. A sixteenth of the
+// round keeps that near a quarter of it: at the default 5 MiB × 4 a response
+// is 1.25 MiB, a few thousand documents, so a round still takes a handful
+// of fetches from a local broker. Bounded to 256 KiB .. 64 MiB.
+func fetchMaxBytes(roundBytes int64) int32 {
+	return int32(min(max(roundBytes/16, 256<<10), 64<<20))
+}
+
+// MemoryBudget is the indexer's working set for cfg, the default Go memory
+// limit (service.SetMemoryLimit): the round of records being delivered
+// (batch.max_bytes × batch.concurrency), as much again in bulk bodies
+// (each request's NDJSON, plus its gzip copy when on), the fetch response
+// buffered meanwhile (decompressed, see fetchMaxBytes; one broker's worth),
+// and 32 MiB for the runtime, the clients and the bulk answers.
+func MemoryBudget(cfg config.Config) int64 {
+	round := int64(cfg.Batch.MaxBytes) * int64(cfg.Batch.Concurrency)
+	bodies := round
+	if cfg.Elasticsearch.Gzip {
+		bodies += round / 4
+	}
+	return round + bodies + 5*int64(fetchMaxBytes(round)) + 32<<20
 }
 
 // Telemetry returns the indexer's metrics.
@@ -240,7 +269,7 @@ func (ix *Indexer) deliver(ctx context.Context, b *stage.Batch) error {
 			}
 		}
 		if len(next) == 0 {
-			ix.backoffMillis.Set(0)
+			ix.backoff.Set(0)
 			ix.pendingRetry.Set(0)
 			return nil
 		}
@@ -248,7 +277,7 @@ func (ix *Indexer) deliver(ctx context.Context, b *stage.Batch) error {
 		ix.retries.Add(1)
 		wait := ix.retry.Backoff(round, 0)
 		ix.pendingRetry.Set(int64(len(pending)))
-		ix.backoffMillis.Set(wait.Milliseconds())
+		ix.backoff.Set(wait)
 		ix.log.Warn("search engine refused documents for now; retrying", "documents", len(pending), "round", round,
 			"backoff", wait, "status", sample.Status, "type", sample.ErrorType, "reason", sample.Reason)
 		if !stage.Sleep(b.Stopping(), wait) {
@@ -303,9 +332,17 @@ func (ix *Indexer) send(ctx context.Context, docs []bulk.Doc, pending []int) []b
 	sem := make(chan struct{}, ix.cfg.Batch.Concurrency)
 	var wg sync.WaitGroup
 	for _, c := range chunks {
-		batch := make([]bulk.Doc, 0, c.to-c.from)
-		for _, i := range pending[c.from:c.to] {
-			batch = append(batch, docs[i])
+		// pending is increasing, so a chunk whose ends are as far apart as
+		// its length is a run of docs (every chunk of a first round): sent
+		// as a subslice rather than a copy.
+		var batch []bulk.Doc
+		if first, last := pending[c.from], pending[c.to-1]; last-first == c.to-c.from-1 {
+			batch = docs[first : last+1]
+		} else {
+			batch = make([]bulk.Doc, 0, c.to-c.from)
+			for _, i := range pending[c.from:c.to] {
+				batch = append(batch, docs[i])
+			}
 		}
 		sem <- struct{}{}
 		wg.Add(1)
@@ -369,7 +406,9 @@ func (ix *Indexer) toDoc(r *kgo.Record) bulk.Doc {
 			header = string(h.Value)
 		}
 	}
-	d.Index = ix.router.Name(header, r.Value, r.Timestamp)
+	// In datastream mode the source also gets the stream's data_stream.* and
+	// event.dataset (spliced, copied only when they are missing or differ).
+	d.Index, d.Source = ix.router.Route(header, r.Value, r.Timestamp)
 	if d.ID == "" {
 		// A record without an _id (produced by something else than the
 		// parser) gets one from its Kafka coordinates, which are stable.

@@ -65,7 +65,8 @@ type Parser struct {
 	cfg    config.Config
 	digest string
 
-	builtins map[string]func() []rules.Processor
+	builtins   map[string]func() []rules.Processor
+	clientOpts []kgo.Opt
 
 	// Config file watching (WithConfigFile).
 	configFile    string
@@ -75,6 +76,7 @@ type Parser struct {
 	workers []*worker
 
 	recordsIn, docsOut, failures, bytesIn *telemetry.Counter
+	bytesOut                              *telemetry.Counter
 	reloads, reloadFailures, tapDropped   *telemetry.Counter
 }
 
@@ -95,6 +97,12 @@ func WithConfigFile(path string, interval time.Duration) Option {
 // programs embedding the parser and for tests.
 func WithBuiltins(b map[string]func() []rules.Processor) Option {
 	return func(p *Parser) { p.builtins = b }
+}
+
+// withClientOpts adds options to the parser's Kafka client (tests and
+// benchmarks hook it with them).
+func withClientOpts(opts ...kgo.Opt) Option {
+	return func(p *Parser) { p.clientOpts = append(p.clientOpts, opts...) }
 }
 
 // New builds a parser from a validated configuration and compiles its rules.
@@ -119,6 +127,7 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*P
 	p.budget.Store(int64(cfg.Budget))
 	p.recordsIn = tel.Counter("records_consumed", "Raw records consumed.")
 	p.bytesIn = tel.Counter("bytes_consumed", "Bytes of raw record values consumed.")
+	p.bytesOut = tel.Counter("bytes_produced", "Bytes of document values produced (before compression).")
 	p.docsOut = tel.Counter("documents_produced", "Documents produced and acknowledged.")
 	p.failures = tel.Counter("parse_failures", "Records that could not be parsed and went to the dead-letter topic.")
 	p.reloads = tel.Counter("config_reloads", "Rule sets reloaded.")
@@ -143,7 +152,7 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*P
 		Topics:          []string{k.InputTopic},
 		DeadLetterTopic: k.DLQTopic,
 		OutputTopic:     k.OutputTopic,
-		ClientOpts:      append(base, tel.KafkaOpts()...),
+		ClientOpts:      append(append(base, tel.KafkaOpts()...), p.clientOpts...),
 		ConsumerOpts:    []kgo.Opt{kgo.FetchMaxBytes(16 << 20)},
 		ProducerOpts: []kgo.Opt{
 			kgo.ProducerBatchCompression(kafka.Compression(k.Compression)),
@@ -212,11 +221,16 @@ func (p *Parser) handle(ctx context.Context, b *stage.Batch) error {
 		}
 		shards[i] = append(shards[i], part)
 	}
+	// One wall-clock read per batch dates every output record: kgo would
+	// otherwise read the clock for each record it buffers.
+	now := time.Now()
 	run := func(w *worker, parts []stage.Partition) {
+		w.now = now
 		for _, part := range parts {
 			// The input counters are added once per partition rather than
 			// once per record: the workers share them.
 			var n, bytes int64
+			out := w.docBytes
 			for _, in := range part.Records {
 				if ctx.Err() != nil {
 					break
@@ -227,6 +241,7 @@ func (p *Parser) handle(ctx context.Context, b *stage.Batch) error {
 			}
 			p.recordsIn.Add(n)
 			p.bytesIn.Add(bytes)
+			p.bytesOut.Add(w.docBytes - out)
 		}
 	}
 	if used <= 1 {
@@ -255,10 +270,14 @@ func (p *Parser) handle(ctx context.Context, b *stage.Batch) error {
 // worker holds one parsing goroutine's reusable state.
 type worker struct {
 	p   *Parser
-	doc document.Doc
-	raw logsv1.RawRecord
-	dec rules.Decoder
-	buf []byte
+	now time.Time // the batch's time, the Timestamp of its output records
+	// docBytes sums the documents' sizes, added to bytes_produced once
+	// per partition.
+	docBytes int64
+	doc      document.Doc
+	raw      logsv1.RawRecord
+	dec      rules.Decoder
+	buf      []byte
 
 	// Output records, their values and headers are cut from chunks
 	// instead of being allocated one by one. A chunk is never written
@@ -382,21 +401,23 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 	if err != nil {
 		return nil, fmt.Errorf("parser: record is not a sluice.logs.v1.RawRecord: %w", err)
 	}
-	start := time.Now()
+	// The budget is timed on the monotonic clock alone (monotime), one
+	// read on each side: time.Now would also read the wall clock.
+	start := monotime()
 	rule := engine.Select(raw)
 	index, err := engine.ApplyMeta(rule, raw, meta, &w.doc)
 	if err != nil {
 		return nil, err
 	}
-	if d, budget := time.Since(start), time.Duration(w.p.budget.Load()); d > budget {
+	if d, budget := monotime()-start, time.Duration(w.p.budget.Load()); d > budget {
 		// Wall time also counts a GC pause or a busy machine. Only a record
 		// that is over budget twice in a row is dead-lettered as too costly.
-		start = time.Now()
+		start = monotime()
 		index, err = engine.ApplyMeta(rule, raw, meta, &w.doc)
 		if err != nil {
 			return nil, err
 		}
-		if d2 := time.Since(start); d2 > budget {
+		if d2 := monotime() - start; d2 > budget {
 			return nil, fmt.Errorf("%w: %v and %v > %v (rule %s)", ErrBudget, d, d2, budget, rule.Name)
 		}
 	}
@@ -404,6 +425,7 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 	// The document goes straight into the output chunk; w.buf remembers
 	// the largest document so far as the room to ask for.
 	value := w.reserve(w.doc.AppendJSON(w.bytesFor(cap(w.buf))))
+	w.docBytes += int64(len(value))
 	if len(value) > cap(w.buf) {
 		w.buf = make([]byte, 0, len(value))
 	}
@@ -417,12 +439,20 @@ func (w *worker) parseOne(engine *rules.Engine, k config.Kafka, in *kgo.Record) 
 	idx := w.reserve(append(w.bytesFor(len(index)), index...))
 	out = w.newRecord(in)
 	out.Topic = k.OutputTopic
+	out.Timestamp = w.now
 	out.Key = in.Key
 	out.Value = value
 	out.Headers[0] = kgo.RecordHeader{Key: record.HeaderID, Value: id}
 	out.Headers[1] = kgo.RecordHeader{Key: record.HeaderIndex, Value: idx}
 	return out, nil
 }
+
+// epoch is the origin of monotime.
+var epoch = time.Now()
+
+// monotime returns the monotonic time since epoch: time.Since on a time
+// with a monotonic reading reads only the monotonic clock.
+func monotime() time.Duration { return time.Since(epoch) }
 
 // maxAccountKeys bounds the containers the parser counts on their own
 // (telemetry.Accounts); a parser sees every node's containers, so its limit

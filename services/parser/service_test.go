@@ -61,7 +61,7 @@ func expectedID(i int) string {
 	return record.DocID("n1", "shop/"+pod+"/nginx", "fp-"+pod, int64(i)*1000)
 }
 
-func testConfig(c *kafkatest.Cluster) config.Config {
+func testConfig(c interface{ Brokers() []string }) config.Config {
 	cfg := config.NewDefault()
 	cfg.Kafka.Brokers = c.Brokers()
 	cfg.Kafka.MaxPollRecords = 200

@@ -77,8 +77,8 @@ func TestKafkaStallIsVisible(t *testing.T) {
 			t.Errorf("degraded reason %q does not mention %q", reason, want)
 		}
 	}
-	if s.stalled.Load() != 1 || s.oldestUnackedMs.Load() < 300 {
-		t.Errorf("metrics: kafka_stalled %d, oldest_unacked_age_ms %d; want 1 and ≥ 300", s.stalled.Load(), s.oldestUnackedMs.Load())
+	if s.stalled.Load() != 1 || s.oldestUnacked.Load() < 300*time.Millisecond {
+		t.Errorf("metrics: kafka_stalled %d, oldest_unacked_age %v; want 1 and ≥ 300ms", s.stalled.Load(), s.oldestUnacked.Load())
 	}
 	waitFor(t, 10*time.Second, "a repeated WARN line", func() bool {
 		return strings.Count(logs.String(), `"msg":"waiting for kafka to acknowledge`) >= 2

@@ -68,6 +68,7 @@ func WithMetadata(m Metadata) Option { return func(s *Shipper) { s.meta = m } }
 // Shipper is one node's collector.
 type Shipper struct {
 	cfg    config.Config
+	node   string // cfg.Node as valid UTF-8
 	digest string
 	log    *slog.Logger
 	tel    *telemetry.Telemetry
@@ -93,7 +94,8 @@ type Shipper struct {
 
 	linesRead, bytesRead, linesAcked, produceErrors, excluded, truncated, tooLargeRetries, skippedBytes *telemetry.Counter
 	droppedTooLarge                                                                                     *telemetry.Counter
-	inFlight, oldestUnackedMs, bytesBehind, stalled                                                     *telemetry.Gauge
+	inFlight, bytesBehind, stalled                                                                      *telemetry.Gauge
+	oldestUnacked                                                                                       *telemetry.DurationGauge
 	accounts                                                                                            *telemetry.Accounts
 }
 
@@ -106,6 +108,7 @@ type fileInfo struct {
 	acct     *acctDelta
 	key      []byte
 	k        *logsv1.Kubernetes
+	wire     fileWire
 	hint     string
 	exclude  bool
 	topic    string
@@ -121,7 +124,7 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*S
 	if err := tel.SetupTracing(cfg.Telemetry); err != nil {
 		return nil, err
 	}
-	s := &Shipper{cfg: cfg, digest: digest, log: log, tel: tel, files: map[string]*fileInfo{}, retryC: make(chan struct{}, 1)}
+	s := &Shipper{cfg: cfg, node: validUTF8(cfg.Node), digest: digest, log: log, tel: tel, files: map[string]*fileInfo{}, retryC: make(chan struct{}, 1)}
 	s.meta = fileNameMetadata{node: cfg.Node}
 	for _, o := range opts {
 		o(s)
@@ -140,7 +143,7 @@ func New(cfg config.Config, digest string, log *slog.Logger, opts ...Option) (*S
 	s.skippedBytes = tel.Counter("bytes_skipped_truncation", "Bytes lost because a file was truncated before they were read and no copy was found.")
 	s.tooLargeRetries = tel.Counter("produce_too_large_retries", "Records Kafka refused as too large, cut and produced again.")
 	s.inFlight = tel.Gauge("in_flight_bytes", "Bytes produced and not yet acknowledged.")
-	s.oldestUnackedMs = tel.Gauge("oldest_unacked_age_ms", "Age of the oldest line read and not yet acknowledged by Kafka, milliseconds.")
+	s.oldestUnacked = tel.DurationGauge("oldest_unacked_age", "Age of the oldest line read and not yet acknowledged by Kafka.")
 	s.bytesBehind = tel.Gauge("bytes_behind", "Bytes of tracked files not yet acknowledged by Kafka (file size minus checkpoint).")
 	s.stalled = tel.Gauge("kafka_stalled", "1 while Kafka has not acknowledged the oldest line for longer than kafka.stall_threshold.")
 	s.accounts = tel.Accounts("container", maxAccountKeys)
@@ -534,44 +537,67 @@ func (s *Shipper) build(ev *tail.Event, fi *fileInfo) *kgo.Record {
 	s.bytesRead.Add(int64(len(ev.Content)))
 	fi.acct.tailed.Add(1)
 	fi.acct.tailedBytes.Add(int64(len(ev.Content)))
-	raw := &logsv1.RawRecord{
-		Line:               ev.Content,
-		TimeUnixNano:       ev.Time,
-		Stream:             stream(ev.Stream),
-		Kubernetes:         fi.k,
-		ParserHint:         fi.hint,
-		IngestTimeUnixNano: time.Now().UnixNano(),
-		Source: &logsv1.Source{
-			Node: s.cfg.Node, Path: ev.Path, Fingerprint: ev.Fingerprint,
-			Offset: ev.Offset, EndOffset: ev.End,
-		},
-		Flags: ev.Flags,
+	w := wireRecord{
+		line: ev.Content, time: ev.Time, stream: stream(ev.Stream), ingest: time.Now().UnixNano(),
+		node: s.node, path: fi.wire.path, fp: ev.Fingerprint, offset: ev.Offset, end: ev.End,
+		flags: ev.Flags, file: &fi.wire,
 	}
-	oversized := ev.Truncated
 	if ev.Truncated {
 		// Cut while reading: its content beyond tail.max_event_bytes was
 		// never kept; its size in the file bounds what it was.
-		raw.Flags = append(raw.Flags, flagTruncated)
-		raw.OriginalSize = ev.End - ev.Offset
+		w.flags = append(slices.Clip(ev.Flags), flagTruncated)
+		w.originalSize = ev.End - ev.Offset
 	}
-	value, err := proto.Marshal(raw)
-	if err != nil {
-		// Only invalid UTF-8 in a string field can fail, and the line is
-		// bytes; metadata strings come from the API server or file names.
-		s.log.Error("encoding record", "path", ev.Path, "err", err)
-		raw.Kubernetes = nil
-		value, _ = proto.Marshal(raw)
-	}
-	if maxValue := s.limits().maxRecordValue(len(fi.key)); len(value) > maxValue {
-		oversized = true
+	size := recordSize(&w)
+	if maxValue := s.limits().maxRecordValue(len(fi.key)); size > maxValue {
+		// Rare: cut the line (and if need be the metadata) on the
+		// message, as cutRecord does after a refusal.
+		raw := s.message(&w, fi)
 		fitRecord(raw, maxValue, int64(len(ev.Content)))
-		value, _ = proto.Marshal(raw)
+		value, err := proto.Marshal(raw)
+		if err != nil {
+			s.log.Error("encoding record", "path", ev.Path, "err", err)
+		}
+		s.truncated.Add(1)
+		fi.acct.oversized.Add(1)
+		return &kgo.Record{Topic: fi.topic, Key: fi.key, Value: value}
 	}
-	if oversized {
+	if ev.Truncated {
 		s.truncated.Add(1)
 		fi.acct.oversized.Add(1)
 	}
+	value := appendRecord(make([]byte, 0, size), &w)
 	return &kgo.Record{Topic: fi.topic, Key: fi.key, Value: value}
+}
+
+// message is the RawRecord w encodes, for the paths that edit a record
+// before encoding it.
+func (s *Shipper) message(w *wireRecord, fi *fileInfo) *logsv1.RawRecord {
+	flags := make([]string, len(w.flags))
+	for i, f := range w.flags {
+		flags[i] = validUTF8(f)
+	}
+	if len(flags) == 0 {
+		flags = nil
+	}
+	raw := &logsv1.RawRecord{
+		Line:               w.line,
+		TimeUnixNano:       w.time,
+		Stream:             w.stream,
+		Kubernetes:         fi.k,
+		ParserHint:         validUTF8(fi.hint),
+		IngestTimeUnixNano: w.ingest,
+		Source: &logsv1.Source{
+			Node: w.node, Path: w.path, Fingerprint: w.fp,
+			Offset: w.offset, EndOffset: w.end,
+		},
+		Flags:        flags,
+		OriginalSize: w.originalSize,
+	}
+	if fi.k != nil {
+		raw.Kubernetes = validKubernetes(fi.k)
+	}
+	return raw
 }
 
 // metadataTTL is how long a file's metadata is cached before it is looked
@@ -593,6 +619,7 @@ func (s *Shipper) fileInfo(path string) *fileInfo {
 		inflight: s.budget.counter(k.GetNamespace()),
 		key:      record.Key(k.GetNamespace(), k.GetPod(), k.GetContainer()),
 		k:        k,
+		wire:     newFileWire(path, k, hint),
 		hint:     hint,
 		exclude:  exclude,
 		topic:    s.topic(k.GetNamespace()),

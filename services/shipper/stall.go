@@ -50,7 +50,7 @@ func (s *Shipper) checkStall(now time.Time) {
 	if !b.Oldest.IsZero() {
 		age = now.Sub(b.Oldest)
 	}
-	s.oldestUnackedMs.Set(age.Milliseconds())
+	s.oldestUnacked.Set(age)
 	var behind int64
 	for _, f := range s.tailer.Files() {
 		behind += max(f.Size-f.AckedOffset, 0)

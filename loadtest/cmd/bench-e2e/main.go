@@ -6,6 +6,7 @@
 //
 //	bench-e2e -duration 30s -rate 0 -partitions 6 -pods 12 -out bin/bench-e2e
 //	bench-e2e -opensearch    # index into OpenSearch (scripts/infra/search-up.sh)
+//	bench-e2e -profile       # also save the services' CPU and heap profiles
 //
 // It exits 1 when a line was lost or duplicated, 2 when the run failed.
 package main
@@ -43,6 +44,7 @@ func main() {
 	flag.Float64Var(&c.Rate, "rate", 0, "lines per second over all pods; 0 writes as fast as the pipeline drains")
 	flag.IntVar(&c.Partitions, "partitions", 6, "partitions of the raw and parsed topics")
 	flag.IntVar(&c.Pods, "pods", 12, "generated pod log files")
+	flag.BoolVar(&c.Profile, "profile", false, "turn admin.pprof on and save each service's CPU profile (middle half of the writing) and heap profile (end of it) in OUT/run")
 	flag.Parse()
 	ok, err := run(&c, *brokers, *openSearch, *searchURL, *out, *binDir, *repo, *keep)
 	if err != nil {

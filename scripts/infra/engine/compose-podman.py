@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Derive a compose file that podman-compose can run here from docker-compose.yml.
 
-    compose-podman.py SRC_COMPOSE REPO_ROOT SEARCH_PORT KAFKA_IMAGE SEARCH_IMAGE > out.yml
+    compose-podman.py SRC_COMPOSE REPO_ROOT SEARCH_PORT KAFKA_IMAGE SEARCH_IMAGE [BUILDS] > out.yml
+
+BUILDS, when given, receives "service image dockerfile" for every service
+the compose file builds (outside profiles), for compose-smoke.sh to check
+that those are the images engine-images.sh built.
 
 No registry is reachable, so every image is one built locally:
   - kafka and topics: the sluice/kafka image (KRaft, with the kafka-topics.sh
@@ -9,8 +13,9 @@ No registry is reachable, so every image is one built locally:
   - elasticsearch: the sluice/opensearch image (no Elasticsearch image can be
     built here; the indexer is told its flavor is opensearch);
   - kibana and setup are left out (no Kibana image can be built here);
-  - shipper, parser, indexer, workload: sluice-local/*:dev, built by
-    compose-smoke.sh from binaries compiled on the host.
+  - shipper, parser, indexer, workload: their sluice-local/*:dev images,
+    built beforehand by engine-images.sh from the same Dockerfiles with
+    podman (so the build sections are dropped here).
 Podman 4.3 runs no healthchecks without systemd and podman-compose 1.0.3 does
 not wait for depends_on conditions, so healthchecks are dropped and the
 topics job waits for the broker itself. Published ports are dropped except
@@ -34,6 +39,12 @@ def main():
     services = doc["services"]
     for name in ("kibana", "setup", "sluicectl"):
         services.pop(name, None)
+    if len(sys.argv) > 6:
+        with open(sys.argv[6], "w") as out:
+            for name, svc in services.items():
+                build = svc.get("build")
+                if build:
+                    out.write("%s %s %s\n" % (name, svc["image"], build.get("dockerfile", "Dockerfile")))
     for name, svc in services.items():
         svc.pop("build", None)
         svc.pop("pull_policy", None)

@@ -21,11 +21,19 @@ type Config struct {
 	File          File          `yaml:"file"`
 	// Index chooses the index (or data stream) of each document; default:
 	// the parser's sluice-index header.
-	Index     indexname.Config `yaml:"index"`
-	Batch     Batch            `yaml:"batch"`
-	Admin     config.Admin     `yaml:"admin"`
-	Telemetry config.Telemetry `yaml:"telemetry"`
-	Log       config.Log       `yaml:"log"`
+	Index indexname.Config `yaml:"index"`
+	Batch Batch            `yaml:"batch"`
+	// MemoryLimit is the Go runtime's soft memory limit (bytes, e.g.
+	// "96MiB"); default 0: the indexer's working set for the batch
+	// settings (indexer.MemoryBudget, 78 MiB with the defaults), or 90 % of
+	// the container's memory limit when that is lower. GOMEMLIMIT in the
+	// environment overrides both. Above the limit the collector runs more
+	// often rather than letting garbage double the heap; it is not a cap, so
+	// a limit below the working set costs CPU, never documents.
+	MemoryLimit config.ByteSize  `yaml:"memory_limit"`
+	Admin       config.Admin     `yaml:"admin"`
+	Telemetry   config.Telemetry `yaml:"telemetry"`
+	Log         config.Log       `yaml:"log"`
 }
 
 // Kafka is the indexer's Kafka section.
@@ -244,6 +252,9 @@ func (c Config) Validate() error {
 	}
 	if c.Batch.TargetLatency < 0 {
 		p.Addf("batch.target_latency", "must not be negative (0 turns it off)")
+	}
+	if c.MemoryLimit < 0 {
+		p.Addf("memory_limit", "must not be negative (0 derives it from the batch settings)")
 	}
 	p.AddPrefixed("admin", c.Admin.Validate())
 	p.AddPrefixed("telemetry", c.Telemetry.Validate())

@@ -52,6 +52,9 @@ func TestValidate(t *testing.T) {
 		{"min over max concurrency", "batch: {concurrency: 2, min_concurrency: 3}", "batch.min_concurrency"},
 		{"no brokers", "kafka: {brokers: []}", "kafka.brokers: at least one broker"},
 		{"every error listed", "batch: {max_docs: 0, concurrency: 1000}\nelasticsearch: {flavor: solr}", "batch.concurrency: 1000 is outside 1..64\nbatch.max_docs: must be positive\nelasticsearch.flavor"},
+		{"memory limit", "memory_limit: 96MiB", ""},
+		{"pprof", "admin: {pprof: true}", ""},
+		{"pprof without metrics", "admin: {pprof: true, metrics_listen: ''}", "admin.pprof"},
 		{"auth config", "elasticsearch: {urls: ['https://a:9200', 'https://b:9200'], bearer_token: t, ca_file: /etc/ca.pem}", ""},
 	}
 	for _, tt := range tests {

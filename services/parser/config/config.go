@@ -80,6 +80,13 @@ type Rule struct {
 	// and, with GeoIPDatabases, add geo fields.
 	Builtin    string      `yaml:"builtin"`
 	Processors []Processor `yaml:"processors"`
+	// KeepOriginal copies the whole line to event.original when the rule
+	// parsed it. Default false, as in Elastic's integrations (their
+	// preserve_original_event tag): the nginx and apache builtins then
+	// drop message, whose every part is in a field of its own, and the
+	// error-log builtins keep only the event's text in message. A line
+	// the rule fails on keeps the line in message either way.
+	KeepOriginal bool `yaml:"keep_original"`
 	// OnFailure is "tag" (default: keep the raw message, add a failure tag)
 	// or "dlq" (send the record to the dead-letter topic).
 	OnFailure string `yaml:"on_failure"`

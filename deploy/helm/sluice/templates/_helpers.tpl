@@ -226,9 +226,12 @@ whole list. "[${VAR}]" flow lists in an override are kept whole.)
 {{- $_ := set $kafka "sasl" (dict "mechanism" $v.kafka.sasl.mechanism "username" "SLUICE_SECRETREF_kafka_user_X" "password" "SLUICE_SECRETREF_kafka_pass_X") -}}
 {{- end -}}
 {{- if $kafka }}{{ $_ := set $auto "kafka" $kafka }}{{ end -}}
+{{- $admin := dict -}}
 {{- if $v.adminAuth.existingSecret -}}
-{{- $_ := set $auto "admin" (dict "token_file" (printf "/etc/sluice/admin-token/%s" $v.adminAuth.tokenKey)) -}}
+{{- $_ := set $admin "token_file" (printf "/etc/sluice/admin-token/%s" $v.adminAuth.tokenKey) -}}
 {{- end -}}
+{{- if $v.service.pprof }}{{ $_ := set $admin "pprof" true }}{{ end -}}
+{{- if $admin }}{{ $_ := set $auto "admin" $admin }}{{ end -}}
 {{- if eq $svc "indexer" -}}
 {{- $es := dict -}}
 {{- if eq $v.elasticsearch.auth.type "basic" -}}

@@ -41,6 +41,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := logging.New(cfg.Log, "indexer")
+	service.SetMemoryLimit(log, int64(cfg.MemoryLimit), indexer.MemoryBudget(cfg))
 	ctx, cancel := service.SignalContext()
 	defer cancel()
 	if err := run(ctx, cfg, digest, log, nil); err != nil {

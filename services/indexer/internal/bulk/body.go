@@ -3,6 +3,8 @@ package bulk
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -78,6 +80,18 @@ func checkDoc(d *Doc) string {
 		return "document source is empty"
 	}
 	return ""
+}
+
+// bodySize is a little over the NDJSON size of docs: each source and its
+// action line (`{"create":{"_index":"…","_id":"…"}}` and two newlines,
+// 35 bytes besides the names, rounded up to 40). Over, not under: a body
+// that outgrows its buffer by one byte is copied into one twice the size.
+func bodySize(docs []Doc) int {
+	n := 0
+	for i := range docs {
+		n += len(docs[i].Source) + len(docs[i].Index) + len(docs[i].ID) + 40
+	}
+	return n
 }
 
 // appendDoc appends d's action and source lines to b. A source holding a
@@ -156,6 +170,33 @@ func newReqBody(buf *buffer) *reqBody {
 }
 
 func (rb *reqBody) Read(p []byte) (int, error) { return rb.r.Read(p) }
+
+// bodyConn is a plain-TCP connection of the bulk transport that writes a
+// request body of ours in one call. net/http copies a body of known length
+// through an io.LimitedReader into the connection's ReadFrom, which moves it
+// 32 KiB per write system call: 160 calls for a 5 MiB bulk body, a fifth of
+// the client's CPU in profiles. Under TLS the transport wraps this
+// connection and writes whole TLS records instead; any other reader takes
+// the usual copy.
+type bodyConn struct{ net.Conn }
+
+func (c bodyConn) ReadFrom(r io.Reader) (int64, error) {
+	if lr, ok := r.(*io.LimitedReader); ok {
+		if rb, ok := lr.R.(*reqBody); ok {
+			b := rb.buf.b[len(rb.buf.b)-rb.r.Len():]
+			b = b[:min(int64(len(b)), lr.N)]
+			n, err := c.Conn.Write(b)
+			_, _ = rb.r.Seek(int64(n), io.SeekCurrent)
+			lr.N -= int64(n)
+			return int64(n), err
+		}
+	}
+	return io.Copy(writerOnly{c.Conn}, r)
+}
+
+// writerOnly hides the connection's own ReadFrom, which would call
+// bodyConn.ReadFrom again.
+type writerOnly struct{ io.Writer }
 
 func (rb *reqBody) Close() error {
 	if rb.closed.CompareAndSwap(false, true) {

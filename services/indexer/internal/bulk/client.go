@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -133,7 +134,14 @@ func newTransport(cfg Config) (*http.Transport, error) {
 	tr.MaxIdleConns = 256
 	tr.MaxIdleConnsPerHost = 64
 	tr.IdleConnTimeout = 90 * time.Second
-	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	dial := (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return bodyConn{conn}, nil
+	}
 	tr.TLSHandshakeTimeout = 10 * time.Second
 	// Elasticsearch speaks HTTP/1.1; a connection per in-flight request.
 	tr.ForceAttemptHTTP2 = false
@@ -214,6 +222,10 @@ func (c *Client) Send(ctx context.Context, docs []Doc) ([]Result, error) {
 		}
 	}
 	buf := getBuffer()
+	// Grown once to the body's size: appending into the 64 KiB a new pooled
+	// buffer starts with would copy a 5 MiB body seven times over and leave
+	// each smaller array as garbage.
+	buf.b = slices.Grow(buf.b, bodySize(docs))
 	var idx []int // positions of the documents sent, when some were refused
 	for i := range docs {
 		var why string

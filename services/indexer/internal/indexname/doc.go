@@ -15,4 +15,11 @@
 //
 // Documents are scanned, not decoded: only the fields a mode needs are
 // looked up, and header mode looks at none.
+//
+// In datastream mode Route also makes the document say which stream it is
+// in (data_stream.type, .dataset, .namespace and event.dataset), splicing
+// the missing or differing values into the parser's JSON rather than
+// re-encoding it: Elasticsearch maps those fields as constant_keyword in a
+// stream's backing indices and refuses a document that disagrees, and
+// Kibana filters streams by them.
 package indexname

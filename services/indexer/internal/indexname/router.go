@@ -217,17 +217,7 @@ func (r *Router) Name(header string, source []byte, recordTime time.Time) string
 		}
 		return r.render(r.dflt, source, recordTime, "")
 	case ModeDataStream:
-		ds, ns := r.dataset, r.ns
-		if v, k := lookup(source, "data_stream.dataset"); k == kindString {
-			if s := dsPart(string(v)); s != "" && (r.allow == nil || r.allow[s] != "") {
-				ds = s
-			}
-		}
-		if v, k := lookup(source, "data_stream.namespace"); k == kindString {
-			if s := dsPart(string(v)); s != "" {
-				ns = s
-			}
-		}
+		ds, ns := r.target(source)
 		r.buf = append(append(append(append(r.buf[:0], "logs-"...), ds...), '-'), ns...)
 		return r.intern(r.buf)
 	}

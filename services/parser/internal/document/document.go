@@ -30,23 +30,30 @@ const (
 	Time    // encoded as RFC 3339 with milliseconds, UTC
 )
 
-// Value is one field's value.
+// Value is one field's value. It is kept small (64 bytes): a document's
+// fields are copied as they are set, and a time is held as Unix seconds
+// and nanoseconds rather than as a time.Time of 24 bytes.
 type Value struct {
-	Kind    Kind
+	Kind Kind
+	Bool bool
+	// nsec is the nanosecond of a Time, whose Unix seconds are in Int.
+	nsec    int32
 	Str     string
 	Int     int64
 	Float   float64
-	Bool    bool
 	Strings []string
-	Time    time.Time
 }
+
+// Time returns the time of a Time value, in UTC (the zone is not kept:
+// documents are encoded in UTC).
+func (v Value) Time() time.Time { return time.Unix(v.Int, int64(v.nsec)).UTC() }
 
 // S, I, F, B and T make values.
 func S(s string) Value       { return Value{Kind: String, Str: s} }
 func I(i int64) Value        { return Value{Kind: Int, Int: i} }
 func F(f float64) Value      { return Value{Kind: Float, Float: f} }
 func B(b bool) Value         { return Value{Kind: Bool, Bool: b} }
-func T(t time.Time) Value    { return Value{Kind: Time, Time: t} }
+func T(t time.Time) Value    { return Value{Kind: Time, Int: t.Unix(), nsec: int32(t.Nanosecond())} }
 func L(s ...string) Value    { return Value{Kind: Strings, Strings: s} }
 func RawJSON(s string) Value { return Value{Kind: Raw, Str: s} }
 
@@ -73,18 +80,13 @@ type Doc struct {
 	// keys[i] is fields[i].key, kept contiguous so the scans in Set and Get
 	// touch a few cache lines instead of every field.
 	keys []uint32
-	// order is the encoding order (indexes into fields, by path) computed
-	// for the paths in orderOf. Documents of one rule mostly have the same
-	// paths in the same insertion order, so the next one reuses it instead
-	// of sorting again.
-	order   []int32
-	orderOf []string
-	// plan is the JSON of the document with the values left out, for the
-	// paths in orderOf: the value of the field order[k] goes at planAt[k].
-	// Objects, keys and commas depend only on the sorted paths, so they are
-	// written once per path set instead of once per document.
-	plan   []byte
-	planAt []int32
+	// plans are the encodings (see plan) of the last path lists encoded,
+	// most recently used first. The documents of one rule have a few
+	// path lists (with and without a query string, a referrer, a user
+	// name...), each in the same insertion order every time, so a
+	// document mostly finds its plan here instead of sorting its paths and
+	// writing objects and keys again.
+	plans []*plan
 	// slots is an open-addressed index of fields by path: slots[h] is a
 	// field index plus one, 0 is free. Its length is a power of two, at
 	// least twice the number of fields.
@@ -257,6 +259,18 @@ func (d *Doc) Remove(path string) {
 	d.rekey()
 }
 
+// Delete deletes the field at path, but not the fields below it: it is
+// Remove for a path known to be a leaf, without Remove's scan for children.
+func (d *Doc) Delete(path string) {
+	i := d.find(path)
+	if i < 0 {
+		return
+	}
+	d.fields = append(d.fields[:i], d.fields[i+1:]...)
+	d.keys = append(d.keys[:i], d.keys[i+1:]...)
+	d.reindex()
+}
+
 // Rename moves path (and everything below it) to to.
 func (d *Doc) Rename(from, to string) {
 	if from == to {
@@ -281,24 +295,34 @@ func (d *Doc) Rename(from, to string) {
 	}
 }
 
-// AddTag appends tag to the "tags" list.
+// AddTag appends tag to the "tags" list. A "tags" field that is not a
+// list (an application's own field) becomes the list of its value (as
+// text) and tag: adding a second "tags" field would write the key twice,
+// which the search engine rejects.
 func (d *Doc) AddTag(tag string) {
-	if i := d.findKey("tags", tagsKey); i < 0 {
+	i := d.findKey("tags", tagsKey)
+	if i < 0 {
 		d.add("tags", tagsKey, L(tag))
 		return
 	}
-	for i := range d.fields {
-		if d.fields[i].path == "tags" && d.fields[i].val.Kind == Strings {
-			for _, t := range d.fields[i].val.Strings {
-				if t == tag {
-					return
-				}
-			}
-			d.fields[i].val.Strings = append(d.fields[i].val.Strings, tag)
+	v := &d.fields[i].val
+	if v.Kind != Strings {
+		*v = L(tagText(v))
+	}
+	for _, t := range v.Strings {
+		if t == tag {
 			return
 		}
 	}
-	d.add("tags", tagsKey, L(tag))
+	v.Strings = append(v.Strings, tag)
+}
+
+// tagText is a scalar "tags" value as one tag.
+func tagText(v *Value) string {
+	if v.Kind == String {
+		return v.Str
+	}
+	return strings.Trim(string(appendValue(nil, v)), `"`)
 }
 
 var tagsKey = pathKey("tags")
@@ -310,46 +334,88 @@ func (d *Doc) Each(fn func(path string, v Value)) {
 	}
 }
 
+// plan is how to encode a document whose fields have the paths of, in
+// insertion order: the JSON of the document with the values left out,
+// where the value of the field order[k] goes at at[k]. Objects, keys and
+// commas depend only on the sorted paths, so they are written once per
+// path list instead of once per document.
+type plan struct {
+	of    []string
+	keys  []uint32 // pathKey of each of of, compared first
+	order []int32
+	json  []byte
+	at    []int32
+}
+
+// maxPlans bounds Doc.plans. A rule's documents have a handful of path
+// lists; more than this many in rotation (a JSON rule on logs of many
+// shapes) costs a sort per document, as without a cache.
+const maxPlans = 16
+
 // AppendJSON appends the document as a nested JSON object to dst. Paths are
 // split at dots into objects; when a path is both a value and a parent
 // ("a" and "a.b"), the parent wins and the value is kept as "a._value", so
 // the output never has a duplicate key. Fields are written sorted by path.
 func (d *Doc) AppendJSON(dst []byte) []byte {
-	order, plan, at := d.encoding()
+	pl := d.encoding()
 	prev := int32(0)
-	for k, i := range order {
-		dst = append(dst, plan[prev:at[k]]...)
+	for k, i := range pl.order {
+		dst = append(dst, pl.json[prev:pl.at[k]]...)
 		dst = appendValue(dst, &d.fields[i].val)
-		prev = at[k]
+		prev = pl.at[k]
 	}
-	return append(dst, plan[prev:]...)
+	return append(dst, pl.json[prev:]...)
 }
 
-// encoding returns the fields' encoding order and the plan for it (see
-// Doc.plan), reusing the previous document's when the paths are the same.
-func (d *Doc) encoding() (order []int32, plan []byte, at []int32) {
-	if len(d.orderOf) == len(d.fields) && d.plan != nil {
-		same := true
-		for i := range d.fields {
-			if d.fields[i].path != d.orderOf[i] {
-				same = false
-				break
-			}
+// encoding returns the plan for the document's paths, from d.plans when it
+// is there, and moves it to the front.
+func (d *Doc) encoding() *plan {
+	for j, pl := range d.plans {
+		if !d.fits(pl) {
+			continue
 		}
-		if same {
-			return d.order, d.plan, d.planAt
-		}
+		copy(d.plans[1:j+1], d.plans[:j])
+		d.plans[0] = pl
+		return pl
 	}
-	d.sortOrder()
-	d.buildPlan()
-	return d.order, d.plan, d.planAt
+	// Reuse the memory of the least recently used plan when the cache is full.
+	var pl *plan
+	if len(d.plans) < maxPlans {
+		pl = &plan{}
+		d.plans = append(d.plans, nil)
+	} else {
+		pl = d.plans[len(d.plans)-1]
+	}
+	copy(d.plans[1:], d.plans[:len(d.plans)-1])
+	d.plans[0] = pl
+	d.sortOrder(pl)
+	d.buildPlan(pl)
+	return pl
 }
 
-// buildPlan writes the JSON of the fields in d.order without their values.
-func (d *Doc) buildPlan() {
-	order := d.order
-	dst := append(d.plan[:0], '{')
-	d.planAt = d.planAt[:0]
+// fits reports whether pl was built for the document's paths, in order.
+func (d *Doc) fits(pl *plan) bool {
+	if len(pl.of) != len(d.fields) {
+		return false
+	}
+	for i, k := range d.keys {
+		if pl.keys[i] != k {
+			return false
+		}
+	}
+	for i := range d.fields {
+		if d.fields[i].path != pl.of[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// buildPlan writes the JSON of the fields in pl.order without their values.
+func (d *Doc) buildPlan(pl *plan) {
+	order := pl.order
+	dst := append(pl.json[:0], '{')
+	pl.at = pl.at[:0]
 	open := "" // dotted path of the objects currently open below the root
 	first := true
 	n := len(order)
@@ -397,7 +463,7 @@ func (d *Doc) buildPlan() {
 		}
 		dst = appendString(dst, leaf)
 		dst = append(dst, ':')
-		d.planAt = append(d.planAt, int32(len(dst)))
+		pl.at = append(pl.at, int32(len(dst)))
 		first = false
 	}
 	for open != "" {
@@ -408,21 +474,21 @@ func (d *Doc) buildPlan() {
 			open = ""
 		}
 	}
-	d.plan = append(dst, '}')
+	pl.json = append(dst, '}')
 }
 
-// sortOrder sets d.order to the indexes of d.fields sorted by path, with
-// '.' below every other byte so that "a" comes right before "a.b" and all
-// of a's children stay contiguous, ahead of siblings like "a-b". Paths are
-// unique (Set replaces), so the order is total.
-func (d *Doc) sortOrder() {
-	d.order = d.order[:0]
-	d.orderOf = d.orderOf[:0]
+// sortOrder records the document's paths in pl and sets pl.order to the
+// indexes of d.fields sorted by path, with '.' below every other byte so
+// that "a" comes right before "a.b" and all of a's children stay
+// contiguous, ahead of siblings like "a-b". Paths are unique (Set
+// replaces), so the order is total.
+func (d *Doc) sortOrder(pl *plan) {
+	pl.order, pl.of, pl.keys = pl.order[:0], pl.of[:0], append(pl.keys[:0], d.keys...)
 	for i := range d.fields {
-		d.order = append(d.order, int32(i))
-		d.orderOf = append(d.orderOf, d.fields[i].path)
+		pl.order = append(pl.order, int32(i))
+		pl.of = append(pl.of, d.fields[i].path)
 	}
-	slices.SortFunc(d.order, func(a, b int32) int {
+	slices.SortFunc(pl.order, func(a, b int32) int {
 		pa, pb := d.fields[a].path, d.fields[b].path
 		if pathLess(pa, pb) {
 			return -1
@@ -484,7 +550,7 @@ func appendValue(dst []byte, v *Value) []byte {
 		}
 		return append(dst, v.Str...)
 	case Time:
-		return appendTime(dst, v.Time)
+		return appendTime(dst, v.Time())
 	}
 	return append(dst, "null"...)
 }

@@ -27,6 +27,15 @@ func (r *refDoc) set(p string, v Value) {
 	r.fields = append(r.fields, field{path: p, val: v})
 }
 
+func (r *refDoc) hasChildren(p string) bool {
+	for _, f := range r.fields {
+		if strings.HasPrefix(f.path, p+".") {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *refDoc) remove(p string) {
 	out := r.fields[:0]
 	for _, f := range r.fields {
@@ -61,7 +70,10 @@ func (r *refDoc) rename(from, to string) {
 
 func (r *refDoc) addTag(tag string) {
 	for i := range r.fields {
-		if r.fields[i].path == "tags" && r.fields[i].val.Kind == Strings {
+		if r.fields[i].path == "tags" {
+			if r.fields[i].val.Kind != Strings {
+				r.fields[i].val = L(tagText(&r.fields[i].val))
+			}
 			for _, t := range r.fields[i].val.Strings {
 				if t == tag {
 					return
@@ -104,7 +116,11 @@ func FuzzDocOps(f *testing.F) {
 				d.Set(p, I(int64(i)))
 				r.set(p, I(int64(i)))
 			case 3:
-				d.Remove(p)
+				if op&0x40 != 0 && r.find(clean(p)) >= 0 && !r.hasChildren(clean(p)) {
+					d.Delete(clean(p))
+				} else {
+					d.Remove(p)
+				}
 				r.remove(p)
 			case 4:
 				d.Rename(p, q)
@@ -144,6 +160,9 @@ func FuzzDocOps(f *testing.F) {
 			fresh.fields = append(fresh.fields, r.fields...)
 			if a, b := string(d.AppendJSON(nil)), string(fresh.AppendJSON(nil)); a != b {
 				t.Fatalf("step %d: JSON %s, want %s", i, a, b)
+			}
+			if a, b := string(d.AppendJSON(nil)), string(refEncode(&d)); a != b {
+				t.Fatalf("step %d: JSON %s, reference encoder %s", i, a, b)
 			}
 		}
 	})

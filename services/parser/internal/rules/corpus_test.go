@@ -45,12 +45,11 @@ var elasticFields = []string{
 // HTTP method ("get"); current ones, and Sluice, keep it as written.
 var caseInsensitive = map[string]bool{"http.request.method": true}
 
-// accessOnlyLine: access log pipelines drop message (the line is in
-// event.original); Sluice keeps the line in message, so it is compared for
-// error logs only, where both rewrite it.
-func compared(dataset, field string) bool {
-	return field != "message" || dataset == "error"
-}
+// compared reports whether field is compared in dataset: all of them.
+// Access log pipelines drop message (the line goes to event.original only
+// when preserved) and so does Sluice; error log pipelines rewrite it to the
+// event's text, as Sluice does.
+func compared(dataset, field string) bool { return true }
 
 type fixtureConfig struct {
 	Multiline struct {

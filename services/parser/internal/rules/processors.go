@@ -165,6 +165,12 @@ func (p *accessProc) Process(d *document.Doc) error {
 	if err != nil {
 		return err
 	}
+	// Every part of a parsed line goes to a field of its own; the line
+	// itself is kept only in event.original, when the rule asks for it
+	// (keep_original), as Elastic's integrations drop it unless told to
+	// preserve it. Deleted before the access fields are added, while the
+	// document is small. (msg stays valid: a and the fields share it.)
+	d.Delete("message")
 	weblog.SetAccess(p.flavor, &a, d)
 	for _, e := range p.enrich {
 		if err := e.Process(d); err != nil {
@@ -201,7 +207,7 @@ func (p *errorLogProc) Process(d *document.Doc) error {
 	if err != nil {
 		return err
 	}
-	weblog.SetError(p.flavor, &e, msg, d)
+	weblog.SetError(p.flavor, &e, d)
 	return nil
 }
 

@@ -42,6 +42,8 @@ type Rule struct {
 	match      config.Match
 	processors []Processor
 	dlq        bool
+	// original is config.Rule.KeepOriginal.
+	original bool
 
 	Records  atomic.Int64
 	Failures atomic.Int64
@@ -105,7 +107,7 @@ func Compile(opts Options) (*Engine, error) {
 	env := &compileEnv{patterns: opts.Patterns}
 	for i, rc := range opts.Rules {
 		key := fmt.Sprintf("rules[%d]", i)
-		r := &Rule{Name: rc.Name, match: rc.Match, dlq: rc.OnFailure == "dlq"}
+		r := &Rule{Name: rc.Name, match: rc.Match, dlq: rc.OnFailure == "dlq", original: rc.KeepOriginal}
 		if f, ok := opts.Builtins[rc.Builtin]; ok && rc.Builtin != "" {
 			r.processors = append(r.processors, f()...)
 		} else if rc.Builtin != "" {
@@ -206,6 +208,11 @@ func (e *Engine) apply(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.Doc,
 	if count {
 		r.Records.Add(1)
 	}
+	var original document.Value
+	if r.original {
+		// The line as base set it, before a processor rewrites message.
+		original, _ = d.Get("message")
+	}
 	if err := RunProcessors(r.processors, d); err != nil {
 		if count {
 			r.Failures.Add(1)
@@ -215,6 +222,8 @@ func (e *Engine) apply(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.Doc,
 		}
 		d.AddTag(FailureTag)
 		d.Set("error.message", document.S(fmt.Sprintf("rule %s: %v", r.Name, err)))
+	} else if r.original && original.Kind == document.String {
+		d.Set("event.original", original)
 	}
 	return e.Index(rec, d), nil
 }
@@ -240,7 +249,7 @@ func (e *Engine) Index(rec *logsv1.RawRecord, d *document.Doc) string {
 	}
 	var ts time.Time
 	if v, ok := d.Get("@timestamp"); ok && v.Kind == document.Time {
-		ts = v.Time
+		ts = v.Time()
 	}
 	if ts.IsZero() {
 		ts, _ = originTime(rec)

@@ -75,7 +75,8 @@ func TestNginxRule(t *testing.T) {
 		"http.request.referrer":     "http://ref/",
 		"user_agent.original":       "curl/8",
 		"event.outcome":             "failure",
-		"message":                   line,
+		"message":                   nil, // parsed: dropped, as Elastic's integration does
+		"event.original":            nil, // only with keep_original
 		"kubernetes.namespace":      "shop",
 		"kubernetes.pod.name":       "web",
 		"kubernetes.container.name": "nginx",
@@ -91,6 +92,40 @@ func TestNginxRule(t *testing.T) {
 	}
 	if idx != "logs-2016.12.07" {
 		t.Errorf("index %q, want logs-2016.12.07 (from the log's own time)", idx)
+	}
+}
+
+// TestKeepOriginal checks that event.original holds the whole line only
+// when the rule asks for it, and only for a line the rule parsed (a failed
+// line keeps it in message).
+func TestKeepOriginal(t *testing.T) {
+	access := `10.0.0.2 - bob [07/Dec/2016:11:05:07 +0100] "GET /ocelot?x=1 HTTP/1.1" 503 571 "http://ref/" "curl/8"`
+	errLine := `2016/10/25 14:49:34 [error] 54053#0: *1 open() "/usr/local/Cellar/nginx/1.10.2_1/html/favicon.ico" failed (2: No such file or directory), client: 127.0.0.1`
+	tests := []struct {
+		name, builtin, line string
+		keep                bool
+		original, message   any
+	}{
+		{"access", "nginx", access, false, nil, nil},
+		{"access kept", "nginx", access, true, access, nil},
+		{"error", "nginx_error", errLine, false, nil, `open() "/usr/local/Cellar/nginx/1.10.2_1/html/favicon.ico" failed (2: No such file or directory), client: 127.0.0.1`},
+		{"error kept", "nginx_error", errLine, true, errLine, `open() "/usr/local/Cellar/nginx/1.10.2_1/html/favicon.ico" failed (2: No such file or directory), client: 127.0.0.1`},
+		{"failed", "nginx", "not an access log", true, nil, "not an access log"},
+		{"auto kept", "auto", `{"msg":"hi","level":"info"}`, true, `{"msg":"hi","level":"info"}`, "hi"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, _, err := apply(t, []config.Rule{{Name: "r", Builtin: tt.builtin, KeepOriginal: tt.keep}}, raw(tt.line))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := get(m, "event.original"); got != tt.original {
+				t.Errorf("event.original = %#v, want %#v", got, tt.original)
+			}
+			if got := get(m, "message"); got != tt.message {
+				t.Errorf("message = %#v, want %#v", got, tt.message)
+			}
+		})
 	}
 }
 

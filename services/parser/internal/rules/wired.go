@@ -17,10 +17,15 @@ import (
 
 // grokProc tries its patterns in order; the first match wins. Nested
 // targets ([http][version]) become dotted paths (http.version).
+//
+// A grokProc is shared by the workers and read-only once compiled: the
+// dotted path of every capture is joined at compile time (paths, keyed
+// by the capture's path segments, which the matcher hands back as they
+// are), so matching a line allocates nothing per capture.
 type grokProc struct {
 	field    string
 	matchers []*grok.Matcher
-	path     []byte
+	paths    map[*string]string
 }
 
 func compileGrok(g *config.Grok, patterns map[string]string) (Processor, error) {
@@ -41,15 +46,31 @@ func compileGrok(g *config.Grok, patterns map[string]string) (Processor, error) 
 			return nil, fmt.Errorf("grok: patterns.%s: %w", name, err)
 		}
 	}
-	p := &grokProc{field: field(g.Field)}
+	p := &grokProc{field: field(g.Field), paths: map[*string]string{}}
 	for i, expr := range g.Patterns {
 		m, err := lib.Compile(expr)
 		if err != nil {
 			return nil, fmt.Errorf("grok.patterns[%d]: %w", i, err)
 		}
 		p.matchers = append(p.matchers, m)
+		for _, c := range m.Captures() {
+			if len(c.Path) > 0 {
+				p.paths[&c.Path[0]] = strings.Join(c.Path, ".")
+			}
+		}
 	}
 	return p, nil
+}
+
+// path returns the dotted path of a capture's segments.
+func (p *grokProc) path(segs []string) string {
+	if len(segs) == 0 {
+		return ""
+	}
+	if s, ok := p.paths[&segs[0]]; ok {
+		return s
+	}
+	return strings.Join(segs, ".")
 }
 
 func (p *grokProc) Name() string { return "grok" }
@@ -62,13 +83,6 @@ func (p *grokProc) Process(d *document.Doc) error {
 	line := []byte(s)
 	for _, m := range p.matchers {
 		ok := m.Match(line, func(path []string, v grok.Value) {
-			p.path = p.path[:0]
-			for i, seg := range path {
-				if i > 0 {
-					p.path = append(p.path, '.')
-				}
-				p.path = append(p.path, seg...)
-			}
 			var dv document.Value
 			switch v.Kind {
 			case grok.KindInt:
@@ -76,9 +90,12 @@ func (p *grokProc) Process(d *document.Doc) error {
 			case grok.KindFloat:
 				dv = document.F(v.Float)
 			default:
-				dv = document.S(string(v.Bytes))
+				// v.Bytes is line[a:b]; its value is the same part of s,
+				// which the document can share instead of a copy.
+				a := cap(line) - cap(v.Bytes)
+				dv = document.S(s[a : a+len(v.Bytes)])
 			}
-			d.Set(string(p.path), dv)
+			d.Set(p.path(path), dv)
 		})
 		if ok {
 			return nil

@@ -155,11 +155,10 @@ func setURL(u *URL, d *document.Doc) {
 }
 
 // SetError writes the ECS fields of an error log event into d. The event's
-// text after the header replaces message, and the whole event is kept in
-// event.original.
-func SetError(f Flavor, e *ErrorEntry, original string, d *document.Doc) {
+// text after the header replaces message (the rule engine keeps the whole
+// event in event.original when the rule asks for it).
+func SetError(f Flavor, e *ErrorEntry, d *document.Doc) {
 	d.Set("@timestamp", document.T(e.Time))
-	d.Set("event.original", document.S(original))
 	d.Set("message", document.S(e.Message))
 	if e.Level != "" {
 		d.Set("log.level", document.S(e.Level))
