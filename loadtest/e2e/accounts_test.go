@@ -146,9 +146,9 @@ func TestAccountsAcrossRun(t *testing.T) {
 		}
 		all = append(all, a)
 	}
-	sluicectl := func(args ...string) string {
+	sluicectlAt := func(addr string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(ctl, append([]string{"--addr", strings.Join(all, ",")}, args...)...)
+		cmd := exec.Command(ctl, append([]string{"--addr", addr}, args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -157,6 +157,7 @@ func TestAccountsAcrossRun(t *testing.T) {
 		}
 		return string(out)
 	}
+	sluicectl := func(args ...string) string { return sluicectlAt(strings.Join(all, ","), args...) }
 
 	want := map[string]accountsRow{
 		"shop/web-0/nginx":   {Tailed: 125, Written: 125, Parsed: 122, ParserLetter: 3, Indexed: 120, IndexerLetter: 2, Where: "none"},
@@ -195,4 +196,22 @@ func TestAccountsAcrossRun(t *testing.T) {
 		t.Errorf("%d documents in the engine, want %d", n, 120+61)
 	}
 	t.Logf("sluicectl accounts:\n%s", sluicectl("accounts"))
+
+	// The five dead letters, by stage, each with its pod.
+	list := sluicectlAt(addrs["indexer"], "dlq", "list")
+	stages := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 6 {
+			t.Fatalf("dlq list row %q has too few columns", line)
+		}
+		stages[f[2]]++
+		if f[5] != "shop/web-0/nginx" {
+			t.Errorf("dlq list row names pod %q, want shop/web-0/nginx: %q", f[5], line)
+		}
+	}
+	if stages["parser"] != 3 || stages["indexer"] != 2 {
+		t.Errorf("dlq list stages %v, want 3 parser and 2 indexer letters:\n%s", stages, list)
+	}
+	t.Logf("sluicectl dlq list:\n%s", list)
 }

@@ -86,17 +86,7 @@ func letter(r *kgo.Record) *adminv1.DeadLetter {
 			l.DocumentJson = string(r.Value)
 			l.ValueJson = l.DocumentJson
 		}
-		var doc struct {
-			Message json.RawMessage `json:"message"`
-		}
-		if json.Unmarshal(r.Value, &doc) == nil && len(doc.Message) > 0 {
-			var s string
-			if json.Unmarshal(doc.Message, &s) == nil {
-				line = s
-			} else {
-				line = string(doc.Message)
-			}
-		}
+		line = documentLine(r.Value)
 	case record.StageParser:
 		var raw logsv1.RawRecord
 		if proto.Unmarshal(r.Value, &raw) == nil {
@@ -110,6 +100,33 @@ func letter(r *kgo.Record) *adminv1.DeadLetter {
 	}
 	l.Line = truncateUTF8(line, maxLetterLine)
 	return l
+}
+
+// documentLine is what dlq list shows of a document as its line: the
+// original line where the rule kept it (event.original), else the message,
+// else the document itself, since a parsed access log keeps neither by
+// default and the operator still needs to recognise the record.
+func documentLine(value []byte) string {
+	var doc struct {
+		Message json.RawMessage `json:"message"`
+		Event   struct {
+			Original json.RawMessage `json:"original"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(value, &doc) != nil {
+		return string(value)
+	}
+	for _, v := range []json.RawMessage{doc.Event.Original, doc.Message} {
+		if len(v) == 0 {
+			continue
+		}
+		var s string
+		if json.Unmarshal(v, &s) == nil {
+			return s
+		}
+		return string(v)
+	}
+	return string(value)
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -75,6 +75,24 @@ func TestLetter(t *testing.T) {
 	})
 }
 
+func TestDocumentLine(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"original first", `{"message":"m","event":{"original":"the line"}}`, "the line"},
+		{"message", `{"message":"GET / 200","event":{"dataset":"nginx.access"}}`, "GET / 200"},
+		{"message not a string", `{"message":{"text":"x"}}`, `{"text":"x"}`},
+		{"neither: the document", `{"http":{"request":{"method":"GET"}},"url":{"path":"/poison"}}`, `{"http":{"request":{"method":"GET"}},"url":{"path":"/poison"}}`},
+		{"not JSON", `not json`, `not json`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := documentLine([]byte(tc.doc)); got != tc.want {
+				t.Errorf("documentLine(%s) = %q, want %q", tc.doc, got, tc.want)
+			}
+		})
+	}
+}
+
 func TestTruncateUTF8(t *testing.T) {
 	for _, tc := range []struct {
 		in   string

@@ -131,7 +131,11 @@ func run(genCtx, drainCtx context.Context, o options, out io.Writer) error {
 		defer p.Close()
 		writers = append(writers, p)
 	}
-	p := newProbe(st, admins, o.searchURL == "")
+	sink := ""
+	if o.searchURL == "" {
+		sink = st.SinkPath()
+	}
+	p := newProbe(sink, admins)
 	defer p.close()
 
 	ctx := genCtx
@@ -240,16 +244,15 @@ func printAddrs(out io.Writer, admins, metrics map[string]string) {
 // lines, counted incrementally, or the indexer's counters with a search
 // engine) and the consumer lag from the admin APIs.
 type probe struct {
-	st    *stack.Stack
-	file  bool // documents go to the NDJSON sink
+	sink  string // the NDJSON sink's path; "" when documents go to a search engine
 	conns map[string]*grpc.ClientConn
 
 	sinkOff   int64
 	sinkLines int64
 }
 
-func newProbe(st *stack.Stack, admins map[string]string, file bool) *probe {
-	p := &probe{st: st, file: file, conns: map[string]*grpc.ClientConn{}}
+func newProbe(sink string, admins map[string]string) *probe {
+	p := &probe{sink: sink, conns: map[string]*grpc.ClientConn{}}
 	for name, addr := range admins {
 		if c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials())); err == nil {
 			p.conns[name] = c
@@ -280,7 +283,7 @@ func (p *probe) stats(name string) *adminv1.GetStatsResponse {
 
 // indexed returns how many documents are in the output so far.
 func (p *probe) indexed() int64 {
-	if p.file {
+	if p.sink != "" {
 		return p.countSink()
 	}
 	c := p.stats("indexer").GetCounters()
@@ -288,30 +291,29 @@ func (p *probe) indexed() int64 {
 }
 
 // countSink counts the NDJSON sink's complete lines, reading only what was
-// appended since the last call.
+// appended since the last call. A partial last line is read again, whole,
+// next time.
 func (p *probe) countSink() int64 {
-	f, err := os.Open(filepath.Clean(p.st.SinkPath()))
+	f, err := os.Open(filepath.Clean(p.sink))
 	if err != nil {
 		return p.sinkLines // not created yet
 	}
 	defer f.Close()
-	if _, err := f.Seek(p.sinkOff, io.SeekStart); err != nil {
-		return p.sinkLines
-	}
 	buf := make([]byte, 256<<10)
 	for {
-		n, err := f.Read(buf)
+		n, err := f.ReadAt(buf, p.sinkOff)
 		chunk := buf[:n]
-		if last := bytes.LastIndexByte(chunk, '\n'); last >= 0 {
-			p.sinkLines += int64(bytes.Count(chunk[:last+1], []byte{'\n'}))
-			p.sinkOff += int64(last + 1)
-			if last+1 < n {
-				// A partial line: read it again next time, whole.
-				break
+		last := bytes.LastIndexByte(chunk, '\n')
+		if last < 0 {
+			if n == len(buf) {
+				// One document longer than the buffer: read it whole.
+				buf = make([]byte, 2*len(buf))
+				continue
 			}
-		} else if n > 0 {
 			break
 		}
+		p.sinkLines += int64(bytes.Count(chunk[:last+1], []byte{'\n'}))
+		p.sinkOff += int64(last + 1)
 		if err != nil {
 			break
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -90,6 +92,42 @@ func TestFreePorts(t *testing.T) {
 				}
 				seen[port] = strconv.Itoa(i) + " " + m[1]
 			}
+		}
+	}
+}
+
+// TestCountSink counts an NDJSON file in steps as it grows: more than one
+// read buffer at once, a partial last line, a line longer than the buffer.
+func TestCountSink(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sink.ndjson")
+	p := &probe{sink: path}
+	if got := p.countSink(); got != 0 {
+		t.Fatalf("no file: %d lines, want 0", got)
+	}
+	doc := `{"message":"` + strings.Repeat("x", 1000) + `"}` + "\n"
+	long := `{"message":"` + strings.Repeat("y", 600<<10) + `"}` + "\n"
+	steps := []struct {
+		name   string
+		append string
+		want   int64
+	}{
+		{"a megabyte of documents", strings.Repeat(doc, 1000), 1000},
+		{"a partial line", doc[:10], 1000},
+		{"its rest and one more", doc[10:] + doc, 1002},
+		{"a line longer than the buffer", long, 1003},
+		{"nothing new", "", 1003},
+	}
+	for _, s := range steps {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(s.append); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if got := p.countSink(); got != s.want {
+			t.Fatalf("%s: %d lines, want %d", s.name, got, s.want)
 		}
 	}
 }
