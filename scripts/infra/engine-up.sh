@@ -4,7 +4,9 @@
 # container registry:
 #
 #   1. install podman (and debootstrap, runc, slirp4netns, passt,
-#      fuse-overlayfs) from Debian when absent (root only);
+#      fuse-overlayfs, and the CNI dnsname plugin, without which containers
+#      on one network cannot find each other by name) from Debian when
+#      absent (root only);
 #   2. write /etc/containers/containers.conf: runc, cgroupfs, raised
 #      nofile/nproc ulimits (Kafka and OpenSearch need them), and the file
 #      events logger where journald is absent;
@@ -60,7 +62,7 @@ log() { echo "engine-up: $*" >&2; }
 
 # --- 1. packages -----------------------------------------------------------
 install_packages() {
-  local missing=() pkgs=(podman debootstrap runc slirp4netns passt fuse-overlayfs uidmap)
+  local missing=() pkgs=(podman debootstrap runc slirp4netns passt fuse-overlayfs uidmap golang-github-containernetworking-plugin-dnsname)
   local p
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
