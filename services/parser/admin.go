@@ -83,8 +83,11 @@ func (a *AdminService) TestParse(_ context.Context, req *adminv1.TestParseReques
 	return resp, nil
 }
 
+// pathTags is the tags list, for hasTag, which runs for every document.
+var pathTags = document.P("tags")
+
 func hasTag(d *document.Doc, tag string) bool {
-	v, ok := d.Get("tags")
+	v, ok := d.GetPath(pathTags)
 	if !ok {
 		return false
 	}

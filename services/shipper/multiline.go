@@ -110,14 +110,14 @@ func (j *joiner) emit(ectx context.Context, ev tail.Event) error {
 	sp := j.spec(fi)
 	if sp == nil || fi.exclude {
 		if !j.win.Tracks(ev.Fingerprint) {
-			return j.s.publishWith(ectx, ev, nil)
+			return j.s.publishWith(ectx, ev, fi, nil)
 		}
 		// Lines of this file are still held (its rule was just removed):
 		// the stream's pending event goes first, and this line is
 		// acknowledged through the window in its turn.
 		slot := j.win.Open(ev.Fingerprint, ev.End)
 		j.set.Flush(streamKey(ev))
-		return j.s.publishWith(ectx, ev, &joined{done: func() { j.win.Done([]multiline.Slot{slot}) }, lines: 1})
+		return j.s.publishWith(ectx, ev, fi, &joined{done: func() { j.win.Done([]multiline.Slot{slot}) }, lines: 1})
 	}
 	key := streamKey(ev)
 	tok := mlLine{slot: j.win.Open(ev.Fingerprint, ev.End), ev: ev}
@@ -176,7 +176,7 @@ func (j *joiner) publishJoined(_ string, ev multiline.Event[mlLine]) {
 		ctx = context.Background()
 	}
 	// An error here is the shipper's fatal refusal; it is reported by Run.
-	_ = j.s.publishWith(ctx, out, &joined{done: func() { j.win.Done(slots) }, lines: ev.Lines})
+	_ = j.s.publishWith(ctx, out, nil, &joined{done: func() { j.win.Done(slots) }, lines: ev.Lines})
 }
 
 // run emits events whose timeout passed until ctx ends.

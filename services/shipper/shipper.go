@@ -200,6 +200,7 @@ func (s *Shipper) Run(ctx context.Context) error {
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerBatchCompression(kafka.Compression(cfg.Kafka.Compression)),
 		kgo.MaxBufferedBytes(int(cfg.Kafka.MaxBufferedBytes)),
+		kgo.MaxBufferedRecords(maxBufferedRecords(cfg)),
 		kgo.ProducerLinger(cfg.Kafka.Linger.D()),
 		// Consulted when a partition is first produced to, which is after
 		// discoverLimits below has stored the broker's limit.
@@ -283,19 +284,25 @@ func (s *Shipper) Run(ctx context.Context) error {
 // buffer is full (backpressure on the tailer). A line of an excluded pod is
 // marked done in place in its file's ack window.
 func (s *Shipper) publish(ectx context.Context, ev tail.Event) error {
-	return s.publishWith(ectx, ev, nil)
+	return s.publishWith(ectx, ev, nil, nil)
 }
 
-// publishWith is publish for an event of the multiline joiner (jd set):
-// its acknowledgement goes to jd.done instead of the tailer.
-func (s *Shipper) publishWith(ectx context.Context, ev tail.Event, jd *joined) error {
+// publishWith is publish for an event whose file metadata the caller
+// already looked up (fi, nil to look it up) or of the multiline joiner (jd
+// set): its acknowledgement goes to jd.done instead of the tailer.
+func (s *Shipper) publishWith(ectx context.Context, ev tail.Event, fi *fileInfo, jd *joined) error {
 	if e := s.fatal.Load(); e != nil {
 		return *e
 	}
 	if err := s.gate.Wait(ectx); err != nil {
 		return nil
 	}
-	fi := s.fileInfo(ev.Path)
+	// One clock reading per line serves the metadata cache, the ingest
+	// time and the record's timestamp.
+	now := time.Now()
+	if fi == nil {
+		fi = s.fileInfoAt(ev.Path, now)
+	}
 	if fi.exclude {
 		s.excluded.Add(1)
 		if jd != nil {
@@ -305,18 +312,24 @@ func (s *Shipper) publishWith(ectx context.Context, ev tail.Event, jd *joined) e
 		}
 		return nil
 	}
-	rec := s.build(&ev, fi)
+	rec := s.build(&ev, fi, now)
 	addLinesHeader(rec, jd)
-	p := &inflight{path: ev.Path, fp: ev.Fingerprint, offset: ev.Offset, end: ev.End,
+	p := &inflight{parent: ectx, path: ev.Path, fp: ev.Fingerprint, offset: ev.Offset, end: ev.End,
 		size: int64(len(rec.Value)), fi: fi, jd: jd}
 	s.inFlight.Add(p.size)
 	fi.inflight.Add(p.size)
-	s.producer.Produce(context.WithoutCancel(ectx), rec, p.promise(s))
+	// p is the record's context: the promise finds it there, and the
+	// produce is not abandoned when the read stops.
+	s.producer.Produce(p, rec, s.settleRecord)
 	return nil
 }
 
-// inflight is one produced record until Kafka answers for it.
+// inflight is one produced record until Kafka answers for it. It is also
+// the record's context, detached from the reader's cancellation like
+// context.WithoutCancel, so the per-line path allocates neither a context
+// nor a promise closure: settleRecord finds it in the record's context.
 type inflight struct {
+	parent      context.Context // values only (trace context)
 	path, fp    string
 	offset, end int64
 	size        int64
@@ -326,8 +339,23 @@ type inflight struct {
 	jd          *joined // set for events of the multiline joiner
 }
 
-func (p *inflight) promise(s *Shipper) func(*kgo.Record, error) {
-	return func(r *kgo.Record, err error) { s.settle(p, r, err) }
+// inflightKey finds a record's inflight in its context, under the
+// telemetry hooks' span contexts.
+type inflightKey struct{}
+
+func (p *inflight) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (p *inflight) Done() <-chan struct{}       { return nil }
+func (p *inflight) Err() error                  { return nil }
+func (p *inflight) Value(key any) any {
+	if key == (inflightKey{}) {
+		return p
+	}
+	return p.parent.Value(key)
+}
+
+// settleRecord is the promise of every produced record.
+func (s *Shipper) settleRecord(r *kgo.Record, err error) {
+	s.settle(r.Context.Value(inflightKey{}).(*inflight), r, err)
 }
 
 // Kafka refuses a whole batch for its size, so a small record refused with
@@ -424,7 +452,7 @@ func (s *Shipper) cutRecord(r *kgo.Record, p *inflight) (*kgo.Record, bool) {
 		s.truncated.Add(1)
 		p.fi.acct.oversized.Add(1)
 	}
-	return &kgo.Record{Topic: r.Topic, Key: r.Key, Value: value, Headers: r.Headers}, true
+	return &kgo.Record{Topic: r.Topic, Key: r.Key, Value: value, Headers: r.Headers, Context: p}, true
 }
 
 // fitRecord cuts raw's line (UTF-8 safe) so that raw encodes to at most
@@ -492,7 +520,7 @@ func (s *Shipper) retryLoop(ctx context.Context) {
 		s.retries = nil
 		s.retryMu.Unlock()
 		for _, rt := range batch {
-			s.producer.Produce(ctx, rt.r, rt.p.promise(s))
+			s.producer.Produce(ctx, rt.r, s.settleRecord)
 		}
 	}
 }
@@ -532,13 +560,13 @@ func (s *Shipper) waitLimits(ctx context.Context) (limits, error) {
 
 // build turns an event into a Kafka record, cut to fit the largest record
 // Kafka accepts.
-func (s *Shipper) build(ev *tail.Event, fi *fileInfo) *kgo.Record {
+func (s *Shipper) build(ev *tail.Event, fi *fileInfo, now time.Time) *kgo.Record {
 	s.linesRead.Add(1)
 	s.bytesRead.Add(int64(len(ev.Content)))
 	fi.acct.tailed.Add(1)
 	fi.acct.tailedBytes.Add(int64(len(ev.Content)))
 	w := wireRecord{
-		line: ev.Content, time: ev.Time, stream: stream(ev.Stream), ingest: time.Now().UnixNano(),
+		line: ev.Content, time: ev.Time, stream: stream(ev.Stream), ingest: now.UnixNano(),
 		node: s.node, path: fi.wire.path, fp: ev.Fingerprint, offset: ev.Offset, end: ev.End,
 		flags: ev.Flags, file: &fi.wire,
 	}
@@ -560,14 +588,14 @@ func (s *Shipper) build(ev *tail.Event, fi *fileInfo) *kgo.Record {
 		}
 		s.truncated.Add(1)
 		fi.acct.oversized.Add(1)
-		return &kgo.Record{Topic: fi.topic, Key: fi.key, Value: value}
+		return &kgo.Record{Topic: fi.topic, Key: fi.key, Value: value, Timestamp: now}
 	}
 	if ev.Truncated {
 		s.truncated.Add(1)
 		fi.acct.oversized.Add(1)
 	}
 	value := appendRecord(make([]byte, 0, size), &w)
-	return &kgo.Record{Topic: fi.topic, Key: fi.key, Value: value}
+	return &kgo.Record{Topic: fi.topic, Key: fi.key, Value: value, Timestamp: now}
 }
 
 // message is the RawRecord w encodes, for the paths that edit a record
@@ -604,11 +632,14 @@ func (s *Shipper) message(w *wireRecord, fi *fileInfo) *logsv1.RawRecord {
 // up again (a variable for tests).
 var metadataTTL = 10 * time.Second
 
-func (s *Shipper) fileInfo(path string) *fileInfo {
+func (s *Shipper) fileInfo(path string) *fileInfo { return s.fileInfoAt(path, time.Now()) }
+
+// fileInfoAt is fileInfo for a caller that has read the clock (now).
+func (s *Shipper) fileInfoAt(path string, now time.Time) *fileInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	fi, ok := s.files[path]
-	if ok && time.Since(fi.checked) < metadataTTL {
+	if ok && now.Sub(fi.checked) < metadataTTL {
 		return fi
 	}
 	m, _ := kube.FromPath(path)
@@ -623,7 +654,7 @@ func (s *Shipper) fileInfo(path string) *fileInfo {
 		hint:     hint,
 		exclude:  exclude,
 		topic:    s.topic(k.GetNamespace()),
-		checked:  time.Now(),
+		checked:  now,
 	}
 	if old != nil && sameContainer(old.k, k) {
 		fi.acct = old.acct

@@ -40,6 +40,8 @@ func TestValidate(t *testing.T) {
 		{"bad namespace weight", "tail: {namespace_weights: {web: 0}}", "tail.namespace_weights.web"},
 		{"bad glob", "tail: {include: ['[']}", "tail.include[0]"},
 		{"tiny buffer", "kafka: {max_buffered_bytes: 10}", "kafka.max_buffered_bytes"},
+		{"memory limit", "kafka: {brokers: [k:9092]}\nmemory_limit: 64MiB", ""},
+		{"negative memory limit", "memory_limit: -1", "memory_limit"},
 		{"unknown key", "tail: {inclde: [x]}", `tail.inclde: unknown field "inclde" (did you mean "include"?)`},
 		{"bad duration", "tail: {poll_interval: soon}", "not a duration"},
 		{"templated topic without allowlist", "kafka: {topic: 'logs.{{.Namespace}}'}", "kafka.topic_allowlist"},

@@ -74,21 +74,30 @@ func join(prefix, key string) string {
 
 // writeValue writes one validated value at path.
 func writeValue(d *document.Doc, s, path string, v span) {
+	if v.kind == kindObject {
+		writeObject(d, s, v.start, path+".")
+		return
+	}
+	writeValueAt(d, s, path, document.P(path), v)
+}
+
+// writeValueAt is writeValue with path already prepared as p.
+func writeValueAt(d *document.Doc, s, path string, p document.Path, v span) {
 	switch v.kind {
 	case kindString:
-		d.Set(path, document.S(v.str(s)))
+		d.SetPath(p, document.S(v.str(s)))
 	case kindNumber:
 		if nv, ok := number(s[v.start:v.end]); ok {
-			d.Set(path, nv)
+			d.SetPath(p, nv)
 		}
 	case kindTrue:
-		d.Set(path, document.B(true))
+		d.SetPath(p, document.B(true))
 	case kindFalse:
-		d.Set(path, document.B(false))
+		d.SetPath(p, document.B(false))
 	case kindObject:
 		writeObject(d, s, v.start, path+".")
 	case kindArray:
-		d.Set(path, document.RawJSON(rawArray(s[v.start:v.end])))
+		d.SetPath(p, document.RawJSON(rawArray(s[v.start:v.end])))
 	}
 }
 

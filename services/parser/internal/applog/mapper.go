@@ -28,6 +28,24 @@ type Mapper struct {
 	paths  pathCache
 }
 
+// The ECS paths the mapper writes, prepared once.
+var (
+	pathLogLevel        = document.P("log.level")
+	pathMessage         = document.P("message")
+	pathTimestamp       = document.P("@timestamp")
+	pathLogLogger       = document.P("log.logger")
+	pathOriginFunction  = document.P("log.origin.function")
+	pathOriginFileName  = document.P("log.origin.file.name")
+	pathOriginFileLine  = document.P("log.origin.file.line")
+	pathTraceID         = document.P("trace.id")
+	pathSpanID          = document.P("span.id")
+	pathErrorType       = document.P("error.type")
+	pathErrorMessage    = document.P("error.message")
+	pathErrorStackTrace = document.P("error.stack_trace")
+	pathProcessPID      = document.P("process.pid")
+	pathThreadName      = document.P("process.thread.name")
+)
+
 // pathCache remembers prefix+key for the keys seen recently, so that the
 // fields of a line under the target ("app.status") do not each cost an
 // allocation: an application writes the same few dozen keys on every
@@ -35,11 +53,15 @@ type Mapper struct {
 // collision only means building the path again.
 type pathCache [256]atomic.Pointer[pathEntry]
 
-type pathEntry struct{ key, path string }
+type pathEntry struct {
+	key, path string
+	p         document.Path // path prepared for Doc.SetPath
+}
 
-func (c *pathCache) get(prefix, key string) string {
+// get returns prefix+key and that path prepared for Doc.SetPath.
+func (c *pathCache) get(prefix, key string) (string, document.Path) {
 	if prefix == "" {
-		return key
+		return key, document.P(key)
 	}
 	h := uint32(2166136261)
 	for i := 0; i < len(key); i++ {
@@ -47,15 +69,16 @@ func (c *pathCache) get(prefix, key string) string {
 	}
 	slot := &c[h&uint32(len(c)-1)]
 	if e := slot.Load(); e != nil && e.key == key {
-		return e.path
+		return e.path, e.p
 	}
 	path := prefix + key
+	p := document.P(path)
 	if len(key) <= 64 {
 		// The entry keeps its own copy of the key: key may be a substring
 		// of a long line the cache must not pin.
-		slot.Store(&pathEntry{key: path[len(prefix):], path: path})
+		slot.Store(&pathEntry{key: path[len(prefix):], path: path, p: p})
 	}
-	return path
+	return path, p
 }
 
 // New returns a Mapper that puts unmapped fields under target (a dotted
@@ -204,13 +227,12 @@ func (m *Mapper) Map(d *document.Doc, s string) error {
 			done[r] = true
 			continue
 		}
-		var path string
 		if prefix == m.prefix {
-			path = m.paths.get(prefix, mb.key)
+			path, p := m.paths.get(prefix, mb.key)
+			writeValueAt(d, s, path, p, mb.v)
 		} else {
-			path = join(prefix, mb.key)
+			writeValue(d, s, join(prefix, mb.key), mb.v)
 		}
-		writeValue(d, s, path, mb.v)
 	}
 	return nil
 }
@@ -222,9 +244,9 @@ func (m *Mapper) mapField(d *document.Doc, s string, r role, mb *member, prefix 
 	case roleLevel:
 		switch v.kind {
 		case kindString:
-			d.Set("log.level", document.S(v.str(s)))
+			d.SetPath(pathLogLevel, document.S(v.str(s)))
 		case kindNumber:
-			d.Set("log.level", document.S(numericLevel(s[v.start:v.end])))
+			d.SetPath(pathLogLevel, document.S(numericLevel(s[v.start:v.end])))
 		default:
 			return false
 		}
@@ -232,7 +254,7 @@ func (m *Mapper) mapField(d *document.Doc, s string, r role, mb *member, prefix 
 		if v.kind != kindString {
 			return false
 		}
-		d.Set("message", document.S(v.str(s)))
+		d.SetPath(pathMessage, document.S(v.str(s)))
 	case roleTime:
 		var t time.Time
 		var ok bool
@@ -245,7 +267,7 @@ func (m *Mapper) mapField(d *document.Doc, s string, r role, mb *member, prefix 
 		if !ok {
 			return false
 		}
-		d.Set("@timestamp", document.T(t))
+		d.SetPath(pathTimestamp, document.T(t))
 	case roleTimeMillis:
 		if v.kind != kindNumber {
 			return false
@@ -254,11 +276,11 @@ func (m *Mapper) mapField(d *document.Doc, s string, r role, mb *member, prefix 
 		if err != nil {
 			return false
 		}
-		d.Set("@timestamp", document.T(time.UnixMilli(ms).UTC()))
+		d.SetPath(pathTimestamp, document.T(time.UnixMilli(ms).UTC()))
 	case roleInstant:
 		return m.mapInstant(d, s, v)
 	case roleLogger:
-		return setString(d, s, "log.logger", v)
+		return setString(d, s, pathLogLogger, v)
 	case roleCaller:
 		if v.kind != kindString {
 			return false
@@ -274,35 +296,35 @@ func (m *Mapper) mapField(d *document.Doc, s string, r role, mb *member, prefix 
 			return false
 		}
 	case roleFunction:
-		return setString(d, s, "log.origin.function", v)
+		return setString(d, s, pathOriginFunction, v)
 	case roleFileName:
-		return setString(d, s, "log.origin.file.name", v)
+		return setString(d, s, pathOriginFileName, v)
 	case roleLine:
 		return setLine(d, s, v)
 	case roleTraceID:
-		return setString(d, s, "trace.id", v)
+		return setString(d, s, pathTraceID, v)
 	case roleSpanID:
-		return setString(d, s, "span.id", v)
+		return setString(d, s, pathSpanID, v)
 	case roleError:
 		switch v.kind {
 		case kindString:
 			// structlog's format_exc_info writes the traceback as "exception".
-			path := "error.message"
+			path := pathErrorMessage
 			if mb.key == "exception" {
-				path = "error.stack_trace"
+				path = pathErrorStackTrace
 			}
-			d.Set(path, document.S(v.str(s)))
+			d.SetPath(path, document.S(v.str(s)))
 		case kindObject:
 			m.mapError(d, s, v, join(prefix, mb.key))
 		default:
 			return false
 		}
 	case roleErrorType:
-		return setString(d, s, "error.type", v)
+		return setString(d, s, pathErrorType, v)
 	case roleErrorMessage:
-		return setString(d, s, "error.message", v)
+		return setString(d, s, pathErrorMessage, v)
 	case roleStack:
-		return setString(d, s, "error.stack_trace", v)
+		return setString(d, s, pathErrorStackTrace, v)
 	case rolePID:
 		if v.kind != kindNumber {
 			return false
@@ -311,20 +333,20 @@ func (m *Mapper) mapField(d *document.Doc, s string, r role, mb *member, prefix 
 		if err != nil {
 			return false
 		}
-		d.Set("process.pid", document.I(n))
+		d.SetPath(pathProcessPID, document.I(n))
 	case roleThread:
-		return setString(d, s, "process.thread.name", v)
+		return setString(d, s, pathThreadName, v)
 	default:
 		return false
 	}
 	return true
 }
 
-func setString(d *document.Doc, s, path string, v span) bool {
+func setString(d *document.Doc, s string, path document.Path, v span) bool {
 	if v.kind != kindString {
 		return false
 	}
-	d.Set(path, document.S(v.str(s)))
+	d.SetPath(path, document.S(v.str(s)))
 	return true
 }
 
@@ -342,7 +364,7 @@ func setLine(d *document.Doc, s string, v span) bool {
 	if err != nil {
 		return false
 	}
-	d.Set("log.origin.file.line", document.I(n))
+	d.SetPath(pathOriginFileLine, document.I(n))
 	return true
 }
 
@@ -350,12 +372,12 @@ func setLine(d *document.Doc, s string, v span) bool {
 func setFileLine(d *document.Doc, c string) {
 	if i := strings.LastIndexByte(c, ':'); i > 0 && i < len(c)-1 {
 		if n, err := strconv.ParseInt(c[i+1:], 10, 64); err == nil && n >= 0 {
-			d.Set("log.origin.file.name", document.S(c[:i]))
-			d.Set("log.origin.file.line", document.I(n))
+			d.SetPath(pathOriginFileName, document.S(c[:i]))
+			d.SetPath(pathOriginFileLine, document.I(n))
 			return
 		}
 	}
-	d.Set("log.origin.file.name", document.S(c))
+	d.SetPath(pathOriginFileName, document.S(c))
 }
 
 // mapSource maps slog's source {function, file, line} and log4j2's
@@ -366,9 +388,9 @@ func (m *Mapper) mapSource(d *document.Doc, s string, v span, path string) {
 		ok := false
 		switch key {
 		case "function", "method":
-			ok = setString(d, s, "log.origin.function", sv)
+			ok = setString(d, s, pathOriginFunction, sv)
 		case "file":
-			ok = setString(d, s, "log.origin.file.name", sv)
+			ok = setString(d, s, pathOriginFileName, sv)
 		case "line":
 			ok = setLine(d, s, sv)
 		}
@@ -387,11 +409,11 @@ func (m *Mapper) mapError(d *document.Doc, s string, v span, path string) {
 		ok := false
 		switch key {
 		case "type", "name", "class", "kind":
-			ok = setString(d, s, "error.type", ev)
+			ok = setString(d, s, pathErrorType, ev)
 		case "message", "msg":
-			ok = setString(d, s, "error.message", ev)
+			ok = setString(d, s, pathErrorMessage, ev)
 		case "stack", "stack_trace", "stacktrace", "extendedStackTrace":
-			ok = setString(d, s, "error.stack_trace", ev)
+			ok = setString(d, s, pathErrorStackTrace, ev)
 		}
 		if !ok {
 			writeValue(d, s, path+"."+key, ev)
@@ -424,7 +446,7 @@ func (m *Mapper) mapInstant(d *document.Doc, s string, v span) bool {
 	if bad || !haveSec {
 		return false
 	}
-	d.Set("@timestamp", document.T(time.Unix(sec, nsec).UTC()))
+	d.SetPath(pathTimestamp, document.T(time.Unix(sec, nsec).UTC()))
 	return true
 }
 

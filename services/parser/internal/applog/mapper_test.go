@@ -347,13 +347,13 @@ func TestPathCache(t *testing.T) {
 	for round := 0; round < 2; round++ {
 		for i := 0; i < 2000; i++ {
 			key := strings.Repeat("k", i%70) + string(rune('a'+i%26)) + strconv.Itoa(i)
-			if got := c.get("app.", key); got != "app."+key {
-				t.Fatalf("get(%q) = %q", key, got)
+			if got, p := c.get("app.", key); got != "app."+key || p != document.P(got) {
+				t.Fatalf("get(%q) = %q, %v", key, got, p)
 			}
 		}
 	}
-	if got := c.get("", "x"); got != "x" {
-		t.Errorf("root path = %q", got)
+	if got, p := c.get("", "x"); got != "x" || p != document.P("x") {
+		t.Errorf("root path = %q, %v", got, p)
 	}
 }
 

@@ -113,17 +113,57 @@ func (d *Doc) Set(path string, v Value) {
 		d.fields[i].val = v
 		return
 	}
-	d.add(path, k, v)
+	d.add(path, k, &v)
 }
 
-// add appends a field without looking for an existing one.
-func (d *Doc) add(path string, k uint32, v Value) {
+// Path is a field path prepared once for SetPath: cleaned as Set cleans
+// a path, with its lookup key computed. Processors setting the same paths
+// in every document make their Paths up front and save Set's per-call
+// cleaning and hashing. Only P makes valid Paths.
+type Path struct {
+	s string
+	k uint32
+}
+
+// P prepares path for SetPath.
+func P(path string) Path {
+	path = clean(path)
+	return Path{s: path, k: pathKey(path)}
+}
+
+// String returns the clean path.
+func (p Path) String() string { return p.s }
+
+// SetPath is Set(p.String(), v).
+func (d *Doc) SetPath(p Path, v Value) {
+	if i := d.findKey(p.s, p.k); i >= 0 {
+		d.fields[i].val = v
+		return
+	}
+	d.add(p.s, p.k, &v)
+}
+
+// add appends a field without looking for an existing one. v is passed
+// by reference and copied member by member: a 64-byte Value passed by
+// value is copied on the stack in wide moves that stall on the narrower
+// stores that built it.
+func (d *Doc) add(path string, k uint32, v *Value) {
 	if 2*(len(d.fields)+1) > len(d.slots) {
 		d.grow()
 	}
-	d.fields = append(d.fields, field{path: path, key: k, val: v})
+	// The field is written in place, for the same reason.
+	n := len(d.fields)
+	if n == cap(d.fields) {
+		d.fields = append(d.fields, field{})
+	} else {
+		d.fields = d.fields[:n+1]
+	}
+	f := &d.fields[n]
+	f.path, f.key = path, k
+	f.val.Kind, f.val.Bool, f.val.nsec = v.Kind, v.Bool, v.nsec
+	f.val.Str, f.val.Int, f.val.Float, f.val.Strings = v.Str, v.Int, v.Float, v.Strings
 	d.keys = append(d.keys, k)
-	d.index(len(d.fields) - 1)
+	d.index(n)
 }
 
 // Merge sets every field of src in d, in src's insertion order, as Set
@@ -139,7 +179,27 @@ func (d *Doc) Merge(src *Doc) {
 			d.fields[j].val = v
 			continue
 		}
-		d.add(f.path, f.key, v)
+		d.add(f.path, f.key, &v)
+	}
+}
+
+// MergeNew is Merge for a src none of whose paths is in d: the fields
+// are appended in one copy, without a lookup each.
+func (d *Doc) MergeNew(src *Doc) {
+	n := len(d.fields)
+	d.fields = append(d.fields, src.fields...)
+	d.keys = append(d.keys, src.keys...)
+	for i := n; i < len(d.fields); i++ {
+		if v := &d.fields[i].val; v.Strings != nil {
+			v.Strings = v.Strings[:len(v.Strings):len(v.Strings)]
+		}
+	}
+	if 2*(len(d.fields)+1) > len(d.slots) {
+		d.grow() // indexes every field
+		return
+	}
+	for i := n; i < len(d.fields); i++ {
+		d.index(i)
 	}
 }
 
@@ -246,6 +306,14 @@ func (d *Doc) Get(path string) (Value, bool) {
 	return Value{}, false
 }
 
+// GetPath is Get(p.String()).
+func (d *Doc) GetPath(p Path) (Value, bool) {
+	if i := d.findKey(p.s, p.k); i >= 0 {
+		return d.fields[i].val, true
+	}
+	return Value{}, false
+}
+
 // Remove deletes path and everything below it.
 func (d *Doc) Remove(path string) {
 	out := d.fields[:0]
@@ -302,7 +370,8 @@ func (d *Doc) Rename(from, to string) {
 func (d *Doc) AddTag(tag string) {
 	i := d.findKey("tags", tagsKey)
 	if i < 0 {
-		d.add("tags", tagsKey, L(tag))
+		v := L(tag)
+		d.add("tags", tagsKey, &v)
 		return
 	}
 	v := &d.fields[i].val

@@ -113,15 +113,20 @@ func FuzzDocOps(f *testing.F) {
 			q := paths[(int(op)+i)%len(paths)]
 			switch op & 7 {
 			case 0, 1, 2:
-				d.Set(p, I(int64(i)))
+				if op&0x40 != 0 {
+					d.SetPath(P(p), I(int64(i)))
+				} else {
+					d.Set(p, I(int64(i)))
+				}
 				r.set(p, I(int64(i)))
 			case 3:
 				if op&0x40 != 0 && r.find(clean(p)) >= 0 && !r.hasChildren(clean(p)) {
 					d.Delete(clean(p))
+					r.remove(clean(p))
 				} else {
 					d.Remove(p)
+					r.remove(p)
 				}
-				r.remove(p)
 			case 4:
 				d.Rename(p, q)
 				r.rename(p, q)
@@ -129,7 +134,11 @@ func FuzzDocOps(f *testing.F) {
 				d.AddTag(q)
 				r.addTag(q)
 			case 6:
-				d.Merge(&m)
+				if r.find("kubernetes.labels.app") < 0 && r.find("m.x") < 0 && op&0x40 != 0 {
+					d.MergeNew(&m)
+				} else {
+					d.Merge(&m)
+				}
 				m.Each(func(p string, v Value) { r.set(p, v) })
 			case 7:
 				if op&0x80 != 0 {
@@ -154,6 +163,9 @@ func FuzzDocOps(f *testing.F) {
 				j := r.find(clean(p))
 				if ok != (j >= 0) || ok && v.Int != r.fields[j].val.Int {
 					t.Fatalf("step %d: Get(%q) = %v %v", i, p, v, ok)
+				}
+				if pv, pok := d.GetPath(P(p)); pok != ok || pv.Kind != v.Kind || pv.Int != v.Int || pv.Str != v.Str {
+					t.Fatalf("step %d: GetPath(%q) = %v %v, Get %v %v", i, p, pv, pok, v, ok)
 				}
 			}
 			var fresh Doc

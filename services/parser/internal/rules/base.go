@@ -36,33 +36,51 @@ import (
 // that they stay single fields instead of becoming object paths.
 func Base(rec *logsv1.RawRecord, d *document.Doc) { base(rec, d, nil) }
 
+// The paths of base's own fields, prepared once.
+var (
+	pathTimestamp     = document.P("@timestamp")
+	pathEventCreated  = document.P("event.created")
+	pathEventIngested = document.P("event.ingested")
+	pathMessage       = document.P("message")
+	pathStream        = document.P("stream")
+	pathLogFilePath   = document.P("log.file.path")
+	pathLogOffset     = document.P("log.offset")
+	pathHostName      = document.P("host.name")
+)
+
 // base is Base, with the Kubernetes fields taken from m when m was built
 // from rec's Kubernetes message.
 func base(rec *logsv1.RawRecord, d *document.Doc, m *Meta) {
 	ot, tag := originTime(rec)
 	if !ot.IsZero() {
-		d.Set("@timestamp", document.T(ot))
-		d.Set("event.created", document.T(ot))
+		d.SetPath(pathTimestamp, document.T(ot))
+		d.SetPath(pathEventCreated, document.T(ot))
 	}
 	if ing := rec.GetIngestTimeUnixNano(); ing != 0 {
-		d.Set("event.ingested", document.T(time.Unix(0, ing)))
+		d.SetPath(pathEventIngested, document.T(time.Unix(0, ing)))
 	}
 	line := rec.GetLine()
-	d.Set("message", document.S(string(line)))
+	d.SetPath(pathMessage, document.S(string(line)))
 	switch rec.GetStream() {
 	case logsv1.Stream_STREAM_STDOUT:
-		d.Set("stream", document.S("stdout"))
+		d.SetPath(pathStream, document.S("stdout"))
 	case logsv1.Stream_STREAM_STDERR:
-		d.Set("stream", document.S("stderr"))
+		d.SetPath(pathStream, document.S("stderr"))
 	}
 	if src := rec.GetSource(); src != nil {
-		setNonEmpty(d, "log.file.path", src.GetPath())
-		d.Set("log.offset", document.I(src.GetOffset()))
-		setNonEmpty(d, "host.name", src.GetNode())
+		if v := src.GetPath(); v != "" {
+			d.SetPath(pathLogFilePath, document.S(v))
+		}
+		d.SetPath(pathLogOffset, document.I(src.GetOffset()))
+		if v := src.GetNode(); v != "" {
+			d.SetPath(pathHostName, document.S(v))
+		}
 	}
 	if k := rec.GetKubernetes(); k != nil {
 		if m != nil && m.kube == k {
-			d.Merge(&m.doc)
+			// Its kubernetes.* and container.* paths are not among the
+			// fields set above.
+			d.MergeNew(&m.doc)
 		} else {
 			kubeFields(k, d)
 		}

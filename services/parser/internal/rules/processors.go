@@ -79,7 +79,12 @@ func field(f string) string {
 }
 
 func sourceString(d *document.Doc, f string) (string, error) {
-	v, ok := d.Get(f)
+	return sourceStringAt(d, f, document.P(f))
+}
+
+// sourceStringAt is sourceString with f prepared as p.
+func sourceStringAt(d *document.Doc, f string, p document.Path) (string, error) {
+	v, ok := d.GetPath(p)
 	if !ok {
 		return "", fmt.Errorf("field %q is missing", f)
 	}
@@ -150,7 +155,7 @@ func (p *accessProc) Name() string {
 }
 
 func (p *accessProc) Process(d *document.Doc) error {
-	msg, err := sourceString(d, "message")
+	msg, err := sourceStringAt(d, "message", pathMessage)
 	if err != nil {
 		return err
 	}

@@ -211,7 +211,7 @@ func (e *Engine) apply(r *Rule, rec *logsv1.RawRecord, m *Meta, d *document.Doc,
 	var original document.Value
 	if r.original {
 		// The line as base set it, before a processor rewrites message.
-		original, _ = d.Get("message")
+		original, _ = d.GetPath(pathMessage)
 	}
 	if err := RunProcessors(r.processors, d); err != nil {
 		if count {
@@ -248,7 +248,7 @@ func (e *Engine) Index(rec *logsv1.RawRecord, d *document.Doc) string {
 		return name
 	}
 	var ts time.Time
-	if v, ok := d.Get("@timestamp"); ok && v.Kind == document.Time {
+	if v, ok := d.GetPath(pathTimestamp); ok && v.Kind == document.Time {
 		ts = v.Time()
 	}
 	if ts.IsZero() {

@@ -249,6 +249,7 @@ func BenchmarkNginxRule(b *testing.B) {
 	var d document.Doc
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		r := e.Select(rec)
 		if _, err := e.Apply(r, rec, &d); err != nil {
@@ -256,4 +257,5 @@ func BenchmarkNginxRule(b *testing.B) {
 		}
 		buf = d.AppendJSON(buf[:0])
 	}
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 }

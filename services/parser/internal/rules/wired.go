@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/sluice-io/sluice/services/parser/config"
 	"github.com/sluice-io/sluice/services/parser/internal/dissect"
@@ -24,8 +25,9 @@ import (
 // are), so matching a line allocates nothing per capture.
 type grokProc struct {
 	field    string
+	at       document.Path // field, prepared
 	matchers []*grok.Matcher
-	paths    map[*string]string
+	paths    map[*string]document.Path
 }
 
 func compileGrok(g *config.Grok, patterns map[string]string) (Processor, error) {
@@ -46,7 +48,8 @@ func compileGrok(g *config.Grok, patterns map[string]string) (Processor, error) 
 			return nil, fmt.Errorf("grok: patterns.%s: %w", name, err)
 		}
 	}
-	p := &grokProc{field: field(g.Field), paths: map[*string]string{}}
+	p := &grokProc{field: field(g.Field), paths: map[*string]document.Path{}}
+	p.at = document.P(p.field)
 	for i, expr := range g.Patterns {
 		m, err := lib.Compile(expr)
 		if err != nil {
@@ -55,7 +58,7 @@ func compileGrok(g *config.Grok, patterns map[string]string) (Processor, error) 
 		p.matchers = append(p.matchers, m)
 		for _, c := range m.Captures() {
 			if len(c.Path) > 0 {
-				p.paths[&c.Path[0]] = strings.Join(c.Path, ".")
+				p.paths[&c.Path[0]] = document.P(strings.Join(c.Path, "."))
 			}
 		}
 	}
@@ -63,24 +66,26 @@ func compileGrok(g *config.Grok, patterns map[string]string) (Processor, error) 
 }
 
 // path returns the dotted path of a capture's segments.
-func (p *grokProc) path(segs []string) string {
+func (p *grokProc) path(segs []string) document.Path {
 	if len(segs) == 0 {
-		return ""
+		return document.P("")
 	}
 	if s, ok := p.paths[&segs[0]]; ok {
 		return s
 	}
-	return strings.Join(segs, ".")
+	return document.P(strings.Join(segs, "."))
 }
 
 func (p *grokProc) Name() string { return "grok" }
 
 func (p *grokProc) Process(d *document.Doc) error {
-	s, err := sourceString(d, p.field)
+	s, err := sourceStringAt(d, p.field, p.at)
 	if err != nil {
 		return err
 	}
-	line := []byte(s)
+	// The matchers only read the line: a view of s's bytes saves copying
+	// it for every record.
+	line := unsafe.Slice(unsafe.StringData(s), len(s))
 	for _, m := range p.matchers {
 		ok := m.Match(line, func(path []string, v grok.Value) {
 			var dv document.Value
@@ -95,7 +100,7 @@ func (p *grokProc) Process(d *document.Doc) error {
 				a := cap(line) - cap(v.Bytes)
 				dv = document.S(s[a : a+len(v.Bytes)])
 			}
-			d.Set(p.path(path), dv)
+			d.SetPath(p.path(path), dv)
 		})
 		if ok {
 			return nil

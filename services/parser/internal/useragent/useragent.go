@@ -115,7 +115,7 @@ func (a *Agent) Set(d *document.Doc, prefix string) {
 	}
 	for i, v := range [...]string{a.Name, a.Version, a.OSName, a.OSVersion, a.OSFull, a.Device} {
 		if v != "" {
-			d.Set(paths[i], document.S(v))
+			d.SetPath(paths[i], document.S(v))
 		}
 	}
 }
@@ -126,10 +126,10 @@ var suffixes = [...]string{".name", ".version", ".os.name", ".os.version", ".os.
 // every access log line.
 var defaultPaths = *pathsUnder("user_agent")
 
-func pathsUnder(prefix string) *[len(suffixes)]string {
-	var p [len(suffixes)]string
+func pathsUnder(prefix string) *[len(suffixes)]document.Path {
+	var p [len(suffixes)]document.Path
 	for i, s := range suffixes {
-		p[i] = prefix + s
+		p[i] = document.P(prefix + s)
 	}
 	return &p
 }

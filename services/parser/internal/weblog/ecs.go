@@ -13,6 +13,46 @@ var (
 	listInfo   = []string{"info"}[:1:1]
 )
 
+// The paths SetAccess writes, prepared once.
+var (
+	pDestinationIP           = document.P("destination.ip")
+	pDestinationDomain       = document.P("destination.domain")
+	pDestinationPort         = document.P("destination.port")
+	pSourceAddress           = document.P("source.address")
+	pSourceIP                = document.P("source.ip")
+	pSourceDomain            = document.P("source.domain")
+	pNginxAccessRemoteIPList = document.P("nginx.access.remote_ip_list")
+	pUserName                = document.P("user.name")
+	pTimestamp               = document.P("@timestamp")
+	pHTTPRequestMethod       = document.P("http.request.method")
+	pURLOriginal             = document.P("url.original")
+	pHTTPVersion             = document.P("http.version")
+	pURLDomain               = document.P("url.domain")
+	pHTTPResponseStatusCode  = document.P("http.response.status_code")
+	pHTTPResponseBodyBytes   = document.P("http.response.body.bytes")
+	pHTTPRequestReferrer     = document.P("http.request.referrer")
+	pUserAgentOriginal       = document.P("user_agent.original")
+	pApacheAccessSSLProtocol = document.P("apache.access.ssl.protocol")
+	pApacheAccessSSLCipher   = document.P("apache.access.ssl.cipher")
+	pTLSCipher               = document.P("tls.cipher")
+	pTLSVersion              = document.P("tls.version")
+	pTLSVersionProtocol      = document.P("tls.version_protocol")
+	pEventKind               = document.P("event.kind")
+	pEventCategory           = document.P("event.category")
+	pEventType               = document.P("event.type")
+	pEventOutcome            = document.P("event.outcome")
+	pRelatedIP               = document.P("related.ip")
+	pRelatedUser             = document.P("related.user")
+	pURLScheme               = document.P("url.scheme")
+	pURLPort                 = document.P("url.port")
+	pURLUsername             = document.P("url.username")
+	pURLPassword             = document.P("url.password")
+	pURLPath                 = document.P("url.path")
+	pURLQuery                = document.P("url.query")
+	pURLFragment             = document.P("url.fragment")
+	pURLExtension            = document.P("url.extension")
+)
+
 // Flavor says whose integration a document follows.
 type Flavor uint8
 
@@ -33,22 +73,22 @@ const (
 // are set, as in the integration.
 func SetAccess(f Flavor, a *Access, d *document.Doc) {
 	if a.DestinationIP != "" {
-		d.Set("destination.ip", document.S(a.DestinationIP))
+		d.SetPath(pDestinationIP, document.S(a.DestinationIP))
 	}
 	if a.DestinationDomain != "" {
-		d.Set("destination.domain", document.S(a.DestinationDomain))
+		d.SetPath(pDestinationDomain, document.S(a.DestinationDomain))
 	}
 	if a.HasDestinationPort {
-		d.Set("destination.port", document.I(a.DestinationPort))
+		d.SetPath(pDestinationPort, document.I(a.DestinationPort))
 	}
 	if a.Address != "" {
-		d.Set("source.address", document.S(a.Address))
+		d.SetPath(pSourceAddress, document.S(a.Address))
 	}
 	if a.SourceIP != "" {
-		d.Set("source.ip", document.S(a.SourceIP))
+		d.SetPath(pSourceIP, document.S(a.SourceIP))
 	}
 	if a.SourceDomain != "" {
-		d.Set("source.domain", document.S(a.SourceDomain))
+		d.SetPath(pSourceDomain, document.S(a.SourceDomain))
 	}
 	// One array backs every list of the entry (each cut with capacity =
 	// length, so that appending to one copies it).
@@ -58,54 +98,54 @@ func SetAccess(f Flavor, a *Access, d *document.Doc) {
 	}
 	if f == Nginx && len(a.RemoteList) > 0 {
 		lists = append(lists, a.RemoteList...)
-		d.Set("nginx.access.remote_ip_list", document.L(lists[:len(lists):len(lists)]...))
+		d.SetPath(pNginxAccessRemoteIPList, document.L(lists[:len(lists):len(lists)]...))
 	}
 	if a.User != "" {
-		d.Set("user.name", document.S(a.User))
+		d.SetPath(pUserName, document.S(a.User))
 	}
-	d.Set("@timestamp", document.T(a.Time))
+	d.SetPath(pTimestamp, document.T(a.Time))
 	urlDomain := false
 	if a.Method != "" {
-		d.Set("http.request.method", document.S(a.Method))
-		d.Set("url.original", document.S(a.Target))
+		d.SetPath(pHTTPRequestMethod, document.S(a.Method))
+		d.SetPath(pURLOriginal, document.S(a.Target))
 		if u, ok := ParseURL(a.Target); ok {
 			setURL(&u, d)
 			urlDomain = u.Domain != ""
 		}
-		d.Set("http.version", document.S(a.Version))
+		d.SetPath(pHTTPVersion, document.S(a.Version))
 	}
 	if !urlDomain && a.DestinationDomain != "" {
-		d.Set("url.domain", document.S(a.DestinationDomain))
+		d.SetPath(pURLDomain, document.S(a.DestinationDomain))
 	}
 	if a.HasStatus {
-		d.Set("http.response.status_code", document.I(a.Status))
+		d.SetPath(pHTTPResponseStatusCode, document.I(a.Status))
 	}
 	if a.HasBytes {
-		d.Set("http.response.body.bytes", document.I(a.Bytes))
+		d.SetPath(pHTTPResponseBodyBytes, document.I(a.Bytes))
 	}
 	if a.HasReferrer {
-		d.Set("http.request.referrer", document.S(a.Referrer))
+		d.SetPath(pHTTPRequestReferrer, document.S(a.Referrer))
 	}
 	if a.HasAgent {
-		d.Set("user_agent.original", document.S(a.Agent))
+		d.SetPath(pUserAgentOriginal, document.S(a.Agent))
 	}
 	if a.SSLProtocol != "" {
-		d.Set("apache.access.ssl.protocol", document.S(a.SSLProtocol))
-		d.Set("apache.access.ssl.cipher", document.S(a.SSLCipher))
-		d.Set("tls.cipher", document.S(a.SSLCipher))
+		d.SetPath(pApacheAccessSSLProtocol, document.S(a.SSLProtocol))
+		d.SetPath(pApacheAccessSSLCipher, document.S(a.SSLCipher))
+		d.SetPath(pTLSCipher, document.S(a.SSLCipher))
 		if a.TLSVersion != "" {
-			d.Set("tls.version", document.S(a.TLSVersion))
-			d.Set("tls.version_protocol", document.S(a.TLSVersionProtocol))
+			d.SetPath(pTLSVersion, document.S(a.TLSVersion))
+			d.SetPath(pTLSVersionProtocol, document.S(a.TLSVersionProtocol))
 		}
 	}
-	d.Set("event.kind", document.S("event"))
-	d.Set("event.category", document.L(listWeb...))
-	d.Set("event.type", document.L(listAccess...))
+	d.SetPath(pEventKind, document.S("event"))
+	d.SetPath(pEventCategory, document.L(listWeb...))
+	d.SetPath(pEventType, document.L(listAccess...))
 	if a.HasStatus {
 		if a.Status >= 400 {
-			d.Set("event.outcome", document.S("failure"))
+			d.SetPath(pEventOutcome, document.S("failure"))
 		} else {
-			d.Set("event.outcome", document.S("success"))
+			d.SetPath(pEventOutcome, document.S("success"))
 		}
 	}
 	if f == Nginx {
@@ -117,40 +157,40 @@ func SetAccess(f Flavor, a *Access, d *document.Doc) {
 			lists = append(lists, a.DestinationIP)
 		}
 		if len(lists) > n {
-			d.Set("related.ip", document.L(lists[n:len(lists):len(lists)]...))
+			d.SetPath(pRelatedIP, document.L(lists[n:len(lists):len(lists)]...))
 		}
 		if a.User != "" {
 			lists = append(lists, a.User)
-			d.Set("related.user", document.L(lists[len(lists)-1:len(lists):len(lists)]...))
+			d.SetPath(pRelatedUser, document.L(lists[len(lists)-1:len(lists):len(lists)]...))
 		}
 	}
 }
 
 func setURL(u *URL, d *document.Doc) {
 	if u.Scheme != "" {
-		d.Set("url.scheme", document.S(u.Scheme))
+		d.SetPath(pURLScheme, document.S(u.Scheme))
 	}
 	if u.Domain != "" {
-		d.Set("url.domain", document.S(u.Domain))
+		d.SetPath(pURLDomain, document.S(u.Domain))
 	}
 	if u.HasPort {
-		d.Set("url.port", document.I(u.Port))
+		d.SetPath(pURLPort, document.I(u.Port))
 	}
 	if u.Username != "" {
-		d.Set("url.username", document.S(u.Username))
+		d.SetPath(pURLUsername, document.S(u.Username))
 	}
 	if u.Password != "" {
-		d.Set("url.password", document.S(u.Password))
+		d.SetPath(pURLPassword, document.S(u.Password))
 	}
-	d.Set("url.path", document.S(u.Path))
+	d.SetPath(pURLPath, document.S(u.Path))
 	if u.Query != "" {
-		d.Set("url.query", document.S(u.Query))
+		d.SetPath(pURLQuery, document.S(u.Query))
 	}
 	if u.Fragment != "" {
-		d.Set("url.fragment", document.S(u.Fragment))
+		d.SetPath(pURLFragment, document.S(u.Fragment))
 	}
 	if u.Extension != "" {
-		d.Set("url.extension", document.S(u.Extension))
+		d.SetPath(pURLExtension, document.S(u.Extension))
 	}
 }
 

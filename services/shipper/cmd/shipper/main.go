@@ -36,6 +36,7 @@ func main() {
 		os.Exit(2)
 	}
 	log := logging.New(cfg.Log, "shipper")
+	service.SetMemoryLimit(log, int64(cfg.MemoryLimit), shipper.MemoryBudget(cfg))
 	ctx, cancel := service.SignalContext()
 	defer cancel()
 	var opts []shipper.Option
