@@ -171,9 +171,22 @@ loop:
 	deadline := time.After(o.drain)
 	poll := time.NewTicker(200 * time.Millisecond)
 	defer poll.Stop()
+	// Once every line is indexed the consumers still commit their last
+	// offsets; a few seconds more let the drained line show the lag at 0.
+	var settled <-chan time.Time
 drain:
-	for indexed < written {
+	for {
+		if indexed >= written {
+			if pl, il := p.lag(); pl == 0 && il == 0 {
+				break
+			}
+			if settled == nil {
+				settled = time.After(10 * time.Second)
+			}
+		}
 		select {
+		case <-settled:
+			break drain
 		case <-drainCtx.Done():
 			break drain
 		case <-deadline:
