@@ -1,7 +1,7 @@
 # Load and fault harness targets (docs/loadtest.md); the Makefile includes
 # this file. Reports go to $(LOADTEST_OUT) as JSON and self-contained HTML.
 GO ?= go
-LOADTEST_OUT ?= bin/loadtest
+LOADTEST_OUT ?= bin/reports
 LOADTEST_ARGS ?=
 SEED ?= 1
 

@@ -28,7 +28,7 @@ func BenchmarkBuildBody(b *testing.B) {
 			b.ReportAllocs()
 			n := 0
 			for b.Loop() {
-				buf := getBuffer()
+				buf := getBuffer(0)
 				for i := range docs {
 					buf.b, _ = appendDoc(buf.b, &docs[i])
 				}

@@ -221,11 +221,12 @@ func (c *Client) Send(ctx context.Context, docs []Doc) ([]Result, error) {
 			return nil, &RequestError{Host: c.hosts[0].base, Reason: "waiting for a request slot", Err: err, kind: ErrRetryable}
 		}
 	}
-	buf := getBuffer()
+	size := bodySize(docs)
+	buf := getBuffer(size)
 	// Grown once to the body's size: appending into the 64 KiB a new pooled
 	// buffer starts with would copy a 5 MiB body seven times over and leave
 	// each smaller array as garbage.
-	buf.b = slices.Grow(buf.b, bodySize(docs))
+	buf.b = slices.Grow(buf.b, size)
 	var idx []int // positions of the documents sent, when some were refused
 	for i := range docs {
 		var why string
@@ -309,7 +310,7 @@ func (c *Client) do(ctx context.Context, buf *buffer, out []Result) (err error) 
 	}
 	defer resp.Body.Close()
 	info.Status = resp.StatusCode
-	rbuf := getBuffer()
+	rbuf := getBuffer(0)
 	defer putBuffer(rbuf)
 	rbuf.b, err = readBody(resp.Body, rbuf.b, maxResponseBytes)
 	if err != nil {
