@@ -130,9 +130,11 @@ func TestNewSink(t *testing.T) {
 			name:   "TLS without the CA",
 			server: []bulktest.Option{bulktest.WithTLS()},
 			tune: func(c *config.Config, srv *bulktest.Server) {
-				c.Elasticsearch.SetupTimeout = libcfg.Duration(300 * time.Millisecond)
+				// Long enough that a retried certificate error would show
+				// as "gave up after elasticsearch.setup_timeout".
+				c.Elasticsearch.SetupTimeout = libcfg.Duration(time.Minute)
 			},
-			wantErr: "certificate",
+			wantErr: "TLS certificate is not accepted (set indexer.elasticsearch.ca_file",
 		},
 		{
 			name: "failover past a dead node",

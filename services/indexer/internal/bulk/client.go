@@ -3,6 +3,8 @@ package bulk
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -381,8 +383,11 @@ func readBody(r io.Reader, b []byte, limit int) ([]byte, error) {
 }
 
 // roundTrip sends a small request to each node in turn until one answers.
+// When none does, the error says so; when every node failed the TLS
+// certificate check, it matches ErrPermanent, since asking again cannot help.
 func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte) (*http.Response, []byte, *host, error) {
 	var lastErr error
+	certOnly := true // every node refused by the TLS certificate check
 	for range c.hosts {
 		h := c.pickHost()
 		rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
@@ -400,9 +405,10 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		if err != nil {
 			cancel()
 			if ctx.Err() != nil {
-				return nil, nil, h, fmt.Errorf("%s %s: %w", method, h.base+path, err)
+				return nil, nil, h, unreachable(fmt.Errorf("%s %s: %w", method, h.base+path, err))
 			}
 			h.markDead()
+			certOnly = certOnly && certProblem(err)
 			lastErr = fmt.Errorf("%s %s: %w", method, h.base+path, err)
 			continue
 		}
@@ -410,13 +416,35 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, body []byte
 		resp.Body.Close()
 		cancel()
 		if err != nil {
+			certOnly = false
 			lastErr = fmt.Errorf("%s %s: reading the response: %w", method, h.base+path, err)
 			continue
 		}
 		h.markAlive()
 		return resp, data, h, nil
 	}
-	return nil, nil, nil, lastErr
+	if certOnly {
+		return nil, nil, nil, fmt.Errorf("the search engine's TLS certificate is not accepted "+
+			"(set indexer.elasticsearch.ca_file to the CA that signed it, or use the host name it was issued for): %w: %w", lastErr, ErrPermanent)
+	}
+	return nil, nil, nil, unreachable(lastErr)
+}
+
+func unreachable(err error) error {
+	return fmt.Errorf("search engine unreachable (check indexer.elasticsearch.urls): %w", err)
+}
+
+// certProblem reports whether err is a failed check of the server's TLS
+// certificate: the node answered, but it cannot be trusted as configured.
+// Waiting does not change that; the CA file or the URL's host name does.
+func certProblem(err error) bool {
+	var (
+		verify  *tls.CertificateVerificationError
+		unknown x509.UnknownAuthorityError
+		name    x509.HostnameError
+		invalid x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &name) || errors.As(err, &invalid)
 }
 
 // Ping checks that a node answers GET / and, for Elasticsearch, that it is
@@ -432,7 +460,7 @@ func (c *Client) Ping(ctx context.Context) error {
 		resp, data, h, err = c.roundTrip(ctx, http.MethodGet, "/_cluster/health", nil)
 	}
 	if err != nil {
-		return fmt.Errorf("search engine unreachable (check indexer.elasticsearch.urls): %w", err)
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return c.httpError(h, what, resp.StatusCode, data, "")
@@ -452,7 +480,7 @@ func (c *Client) EnsureTemplate(ctx context.Context, name string, body []byte) e
 	path := "/_index_template/" + url.PathEscape(name)
 	resp, data, h, err := c.roundTrip(ctx, http.MethodPut, path, body)
 	if err != nil {
-		return fmt.Errorf("index template %q: search engine unreachable (check indexer.elasticsearch.urls): %w", name, err)
+		return fmt.Errorf("index template %q: %w", name, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		hint := ""
@@ -474,7 +502,7 @@ func (c *Client) EnsureILMPolicy(ctx context.Context, name string, body []byte) 
 	path := "/_ilm/policy/" + url.PathEscape(name)
 	resp, data, h, err := c.roundTrip(ctx, http.MethodPut, path, body)
 	if err != nil {
-		return fmt.Errorf("ILM policy %q: search engine unreachable (check indexer.elasticsearch.urls): %w", name, err)
+		return fmt.Errorf("ILM policy %q: %w", name, err)
 	}
 	if resp.StatusCode/100 != 2 {
 		hint := ""

@@ -38,7 +38,7 @@ const nodesInfoPath = "/_nodes/_local?filter_path=nodes.*.version,nodes.*.build_
 func (c *Client) Info(ctx context.Context) (Info, error) {
 	resp, data, h, err := c.roundTrip(ctx, http.MethodGet, "/", nil)
 	if err != nil {
-		return Info{}, fmt.Errorf("search engine unreachable (check indexer.elasticsearch.urls): %w", err)
+		return Info{}, err
 	}
 	if resp.StatusCode == http.StatusMethodNotAllowed {
 		return c.nodeInfo(ctx)
@@ -68,7 +68,7 @@ func (c *Client) nodeInfo(ctx context.Context) (Info, error) {
 	what := "GET " + nodesInfoPath
 	resp, data, h, err := c.roundTrip(ctx, http.MethodGet, nodesInfoPath, nil)
 	if err != nil {
-		return Info{}, fmt.Errorf("search engine unreachable (check indexer.elasticsearch.urls): %w", err)
+		return Info{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
 		return Info{}, c.httpError(h, what, resp.StatusCode, data, "")

@@ -36,7 +36,7 @@ func (c *Client) EnsureISMPolicy(ctx context.Context, name string, body []byte) 
 	path := "/_plugins/_ism/policies/" + url.PathEscape(name)
 	resp, data, h, err := c.roundTrip(ctx, http.MethodGet, path, nil)
 	if err != nil {
-		return fmt.Errorf("ISM policy %q: search engine unreachable (check indexer.elasticsearch.urls): %w", name, err)
+		return fmt.Errorf("ISM policy %q: %w", name, err)
 	}
 	switch {
 	case resp.StatusCode/100 == 2:
@@ -48,7 +48,7 @@ func (c *Client) EnsureISMPolicy(ctx context.Context, name string, body []byte) 
 	}
 	resp, data, h, err = c.roundTrip(ctx, http.MethodPut, path, body)
 	if err != nil {
-		return fmt.Errorf("ISM policy %q: search engine unreachable (check indexer.elasticsearch.urls): %w", name, err)
+		return fmt.Errorf("ISM policy %q: %w", name, err)
 	}
 	if resp.StatusCode == http.StatusConflict {
 		return nil // another replica installed it first
