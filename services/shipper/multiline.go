@@ -104,7 +104,7 @@ func (j *joiner) spec(fi *fileInfo) *multiline.Spec {
 
 // emit is the tailer's emit callback.
 func (j *joiner) emit(ectx context.Context, ev tail.Event) error {
-	fi := j.s.fileInfo(ev.Path)
+	fi := j.s.fileInfoAt(ev.Path, readTime(&ev))
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	sp := j.spec(fi)
@@ -124,7 +124,7 @@ func (j *joiner) emit(ectx context.Context, ev tail.Event) error {
 	tok.ev.Content = nil
 	tok.ev.Flags = slices.Clone(ev.Flags)
 	j.ctx = ectx
-	j.set.Add(key, sp, ev.Content, tok, time.Now())
+	j.set.Add(key, sp, ev.Content, tok, readTime(&ev))
 	if e := j.s.fatal.Load(); e != nil {
 		return *e
 	}

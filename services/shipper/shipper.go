@@ -297,9 +297,9 @@ func (s *Shipper) publishWith(ectx context.Context, ev tail.Event, fi *fileInfo,
 	if err := s.gate.Wait(ectx); err != nil {
 		return nil
 	}
-	// One clock reading per line serves the metadata cache, the ingest
-	// time and the record's timestamp.
-	now := time.Now()
+	// The tailer's reading of the clock when it read the line serves the
+	// metadata cache, the ingest time and the record's timestamp.
+	now := readTime(&ev)
 	if fi == nil {
 		fi = s.fileInfoAt(ev.Path, now)
 	}
@@ -633,6 +633,14 @@ func (s *Shipper) message(w *wireRecord, fi *fileInfo) *logsv1.RawRecord {
 var metadataTTL = 10 * time.Second
 
 func (s *Shipper) fileInfo(path string) *fileInfo { return s.fileInfoAt(path, time.Now()) }
+
+// readTime is when the tailer read ev, or now for an event built elsewhere.
+func readTime(ev *tail.Event) time.Time {
+	if ev.ReadAt.IsZero() {
+		return time.Now()
+	}
+	return ev.ReadAt
+}
 
 // fileInfoAt is fileInfo for a caller that has read the clock (now).
 func (s *Shipper) fileInfoAt(path string, now time.Time) *fileInfo {

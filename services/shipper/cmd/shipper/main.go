@@ -41,14 +41,14 @@ func main() {
 	defer cancel()
 	var opts []shipper.Option
 	if cfg.Kubernetes.Enabled {
-		cs, err := kube.NewClientset(cfg.Kubernetes.Kubeconfig)
+		kc, err := kube.NewClient(cfg.Kubernetes.Kubeconfig)
 		if err != nil {
 			log.Error("cannot start: kubernetes client", "kubeconfig", cfg.Kubernetes.Kubeconfig, "err", err)
 			os.Exit(2)
 		}
 		klog.SetSlogLogger(log.With("component", "client-go"))
 		w := kube.NewWatcher(kube.WatcherConfig{Node: cfg.Node, Kubeconfig: cfg.Kubernetes.Kubeconfig,
-			Annotations: cfg.Kubernetes.Annotations}, cs, log)
+			Annotations: cfg.Kubernetes.Annotations}, kc, log)
 		// Start waits a bounded time for the first list; without the API
 		// server the shipper ships with file-name metadata and enriches
 		// once the watch catches up.

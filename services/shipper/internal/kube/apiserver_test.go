@@ -116,7 +116,7 @@ func startAPIServer(tb testing.TB) *rest.Config {
 }
 
 // writeKubeconfig writes cfg as a kubeconfig file, so that the watcher gets
-// its client through NewClientset as the shipper does.
+// its client through NewClient as the shipper does.
 func writeKubeconfig(tb testing.TB, cfg *rest.Config) string {
 	tb.Helper()
 	kc := clientcmdapi.NewConfig()
@@ -211,12 +211,12 @@ func TestAPIServerWatcher(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cs, err := NewClientset(writeKubeconfig(t, cfg))
+	kc, err := NewClient(writeKubeconfig(t, cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
 	const grace = time.Hour
-	w := NewWatcher(WatcherConfig{Node: "node-a", DeletedGrace: grace, SyncTimeout: 30 * time.Second}, cs, nil)
+	w := NewWatcher(WatcherConfig{Node: "node-a", DeletedGrace: grace, SyncTimeout: 30 * time.Second}, kc, nil)
 	// A clock the test moves, so the grace period is checked without
 	// waiting for it.
 	var skew atomic.Int64

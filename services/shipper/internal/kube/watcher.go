@@ -2,7 +2,6 @@ package kube
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"maps"
 	"path/filepath"
@@ -14,12 +13,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
 	listersv1 "k8s.io/client-go/listers/core/v1"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 
 	logsv1 "github.com/sluice-io/sluice/proto/sluice/logs/v1"
 )
@@ -49,7 +44,7 @@ type WatcherConfig struct {
 	// to spec.nodeName=Node, so no pod of another node is ever sent here.
 	Node string
 	// Kubeconfig is a kubeconfig path; empty means the in-cluster config.
-	// Only NewClientset reads it.
+	// Only NewClient reads it.
 	Kubeconfig string
 	// Annotations lists extra pod annotations to copy into records: exact
 	// names, or a prefix ending in "*" ("example.com/*"). sluice.io/* are
@@ -99,7 +94,6 @@ type Watcher struct {
 	now   func() time.Time
 	annot annotationFilter
 
-	podFactory, nsFactory   informers.SharedInformerFactory
 	podInformer, nsInformer cache.SharedIndexInformer
 	pods                    listersv1.PodLister
 	namespaces              listersv1.NamespaceLister
@@ -107,36 +101,10 @@ type Watcher struct {
 	deleted *graceCache
 }
 
-// NewClientset returns a clientset for kubeconfig, or for the in-cluster
-// service account when kubeconfig is empty. It asks for protobuf, which is
-// cheaper for the API server and the shipper than JSON.
-func NewClientset(kubeconfig string) (kubernetes.Interface, error) {
-	var (
-		rc  *rest.Config
-		err error
-	)
-	if kubeconfig == "" {
-		rc, err = rest.InClusterConfig()
-	} else {
-		rc, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client config: %w", err)
-	}
-	rc.ContentType = "application/vnd.kubernetes.protobuf"
-	rc.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	rc.UserAgent = "sluice-shipper"
-	cs, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client: %w", err)
-	}
-	return cs, nil
-}
-
-// NewWatcher builds a watcher of cfg.Node's pods through cs. Lookup may be
+// NewWatcher builds a watcher of cfg.Node's pods through c. Lookup may be
 // called right away: it falls back to file-name metadata until Start has
 // been called and the pods have been listed.
-func NewWatcher(cfg WatcherConfig, cs kubernetes.Interface, log *slog.Logger) *Watcher {
+func NewWatcher(cfg WatcherConfig, c Client, log *slog.Logger) *Watcher {
 	if cfg.DeletedGrace <= 0 {
 		cfg.DeletedGrace = DefaultDeletedGrace
 	}
@@ -157,21 +125,17 @@ func NewWatcher(cfg WatcherConfig, cs kubernetes.Interface, log *slog.Logger) *W
 	}
 	w.deleted = newGraceCache(cfg.DeletedMax)
 
-	// Two factories: WithTweakListOptions applies to every informer of a
-	// factory, and only the pods are scoped to the node.
-	node := cfg.Node
-	w.podFactory = informers.NewSharedInformerFactoryWithOptions(cs, cfg.ResyncPeriod,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.FieldSelector = fields.OneTermEqualSelector("spec.nodeName", node).String()
-		}))
-	w.nsFactory = informers.NewSharedInformerFactoryWithOptions(cs, cfg.ResyncPeriod)
-
-	podsInf := w.podFactory.Core().V1().Pods()
-	w.podInformer = podsInf.Informer()
-	w.pods = podsInf.Lister()
-	nsInf := w.nsFactory.Core().V1().Namespaces()
-	w.nsInformer = nsInf.Informer()
-	w.namespaces = nsInf.Lister()
+	// Only the pods are scoped to the node.
+	onNode := fields.OneTermEqualSelector("spec.nodeName", cfg.Node).String()
+	byNamespace := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+	w.podInformer = cache.NewSharedIndexInformer(
+		c.ListerWatcher("pods", func(o *metav1.ListOptions) { o.FieldSelector = onNode }),
+		&corev1.Pod{}, cfg.ResyncPeriod, byNamespace)
+	w.pods = listersv1.NewPodLister(w.podInformer.GetIndexer())
+	w.nsInformer = cache.NewSharedIndexInformer(
+		c.ListerWatcher("namespaces", func(*metav1.ListOptions) {}),
+		&corev1.Namespace{}, cfg.ResyncPeriod, cache.Indexers{})
+	w.namespaces = listersv1.NewNamespaceLister(w.nsInformer.GetIndexer())
 
 	// These fail only on an informer that has started; these have not.
 	_ = w.podInformer.SetTransform(w.stripPod)
@@ -191,13 +155,8 @@ func (w *Watcher) Start(ctx context.Context) bool {
 		w.log.Error("kubernetes metadata: no node name; pods are not watched and metadata comes from file names")
 		return false
 	}
-	w.podFactory.Start(ctx.Done())
-	w.nsFactory.Start(ctx.Done())
-	go func() {
-		<-ctx.Done()
-		w.podFactory.Shutdown()
-		w.nsFactory.Shutdown()
-	}()
+	go w.podInformer.RunWithContext(ctx)
+	go w.nsInformer.RunWithContext(ctx)
 
 	start := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, w.cfg.SyncTimeout)

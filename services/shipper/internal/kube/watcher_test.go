@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
@@ -128,12 +129,38 @@ func watchStarted(cs *fake.Clientset) <-chan struct{} {
 	return ch
 }
 
+// fromClientset gives the watcher a clientset (client-go's fake) as its
+// source. The fake cannot serve watch-list requests, and says so.
+func fromClientset(cs kubernetes.Interface) Client { return clientset{cs} }
+
+type clientset struct{ cs kubernetes.Interface }
+
+func (c clientset) ListerWatcher(resource string, tweak func(*metav1.ListOptions)) cache.ListerWatcher {
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			tweak(&o)
+			if resource == "pods" {
+				return c.cs.CoreV1().Pods("").List(ctx, o)
+			}
+			return c.cs.CoreV1().Namespaces().List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			tweak(&o)
+			if resource == "pods" {
+				return c.cs.CoreV1().Pods("").Watch(ctx, o)
+			}
+			return c.cs.CoreV1().Namespaces().Watch(ctx, o)
+		},
+	}
+	return cache.ToListWatcherWithWatchListSemantics(lw, c.cs)
+}
+
 func startWatcher(t *testing.T, cs *fake.Clientset, cfg WatcherConfig, now func() time.Time) *Watcher {
 	t.Helper()
 	if cfg.Node == "" {
 		cfg.Node = testNode
 	}
-	w := NewWatcher(cfg, cs, nil)
+	w := NewWatcher(cfg, fromClientset(cs), nil)
 	if now != nil {
 		w.now = now
 	}
@@ -419,7 +446,7 @@ func TestAPIServerUnavailableAtStart(t *testing.T) {
 		return false, nil, nil
 	})
 
-	w := NewWatcher(WatcherConfig{Node: testNode, SyncTimeout: 300 * time.Millisecond}, cs, nil)
+	w := NewWatcher(WatcherConfig{Node: testNode, SyncTimeout: 300 * time.Millisecond}, fromClientset(cs), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
@@ -460,7 +487,7 @@ func TestAPIServerUnavailableAtStart(t *testing.T) {
 }
 
 func TestLookupBeforeStart(t *testing.T) {
-	w := NewWatcher(WatcherConfig{Node: testNode}, fake.NewClientset(newPod("a", "b", "c")), nil)
+	w := NewWatcher(WatcherConfig{Node: testNode}, fromClientset(fake.NewClientset(newPod("a", "b", "c"))), nil)
 	got, hint, exclude := lookupPath(w, "/var/log/pods/a_b_c/x/0.log")
 	checkK(t, got, &logsv1.Kubernetes{Namespace: "a", Pod: "b", PodUid: "c", Container: "x", Node: testNode})
 	if hint != "" || exclude {
@@ -605,7 +632,7 @@ func TestGraceCache(t *testing.T) {
 }
 
 func TestStripPod(t *testing.T) {
-	w := NewWatcher(WatcherConfig{Node: testNode, Annotations: []string{"keep.me"}}, fake.NewClientset(), nil)
+	w := NewWatcher(WatcherConfig{Node: testNode, Annotations: []string{"keep.me"}}, fromClientset(fake.NewClientset()), nil)
 	pod := newPod("ns", "p", "u",
 		labels("app", "x"),
 		annotations("keep.me", "1", "sluice.io/parser", "json", "kubectl.kubernetes.io/last-applied-configuration", strings.Repeat("x", 10_000)),
@@ -651,7 +678,7 @@ func TestTrimRuntime(t *testing.T) {
 	}
 }
 
-func TestNewClientset(t *testing.T) {
+func TestNewClient(t *testing.T) {
 	kc := filepath.Join(t.TempDir(), "kubeconfig")
 	err := os.WriteFile(kc, []byte(`apiVersion: v1
 kind: Config
@@ -669,17 +696,17 @@ current-context: x
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs, err := NewClientset(kc); err != nil || cs == nil {
-		t.Fatalf("NewClientset(%s) = %v, %v", kc, cs, err)
+	if c, err := NewClient(kc); err != nil || c == nil {
+		t.Fatalf("NewClient(%s) = %v, %v", kc, c, err)
 	}
-	if _, err := NewClientset(filepath.Join(t.TempDir(), "missing")); err == nil {
-		t.Error("NewClientset of a missing kubeconfig: no error")
+	if _, err := NewClient(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("NewClient of a missing kubeconfig: no error")
 	}
 }
 
 func TestStartWithoutNode(t *testing.T) {
 	cs := fake.NewClientset(newPod("a", "b", "c", labels("x", "y")))
-	w := NewWatcher(WatcherConfig{}, cs, nil)
+	w := NewWatcher(WatcherConfig{}, fromClientset(cs), nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if w.Start(ctx) {

@@ -147,7 +147,7 @@ func (t *Tailer) Ack(fingerprint string, end int64) {
 		return
 	}
 	if a.win.done(end) {
-		t.store.Set(checkpoint.Entry{Fingerprint: fingerprint, Path: a.target, Dev: a.dev, Inode: a.inode, Offset: a.win.acked, Updated: time.Now()})
+		t.store.Set(checkpoint.Entry{Fingerprint: fingerprint, Path: a.target, Dev: a.dev, Inode: a.inode, Offset: a.win.acked, Updated: t.now()})
 	}
 	t.maybeRetireLocked(fingerprint, a)
 }
@@ -170,4 +170,13 @@ func (t *Tailer) maybeRetireLocked(fp string, a *ackState) {
 	if a.forget {
 		t.store.Delete(fp)
 	}
+}
+
+// now is the Run loop's last clock reading, or the clock's when Run has not
+// read it yet. Acks come once per record: they need no clock of their own.
+func (t *Tailer) now() time.Time {
+	if ns := t.clock.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Now()
 }

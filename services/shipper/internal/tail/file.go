@@ -320,18 +320,18 @@ func (t *Tailer) emitEvent(ctx context.Context, emit func(context.Context, Event
 	if ev.Unterminated && len(flags) == 0 {
 		flags = flagsUnterminated
 	}
+	at := f.readAt
+	if at.IsZero() {
+		at = time.Now()
+	}
 	t.mu.Lock()
 	if a := t.acks[f.fp]; a != nil {
-		at := f.readAt
-		if at.IsZero() {
-			at = time.Now()
-		}
 		a.win.add(ev.End, commit, ev.End-ev.Offset, at)
 	}
 	t.mu.Unlock()
 	err := emit(ctx, Event{
 		Path: f.g.path, Target: f.target, Fingerprint: f.fp, Dev: f.dev, Inode: f.ino,
-		Format: f.format, Event: ev, Flags: flags,
+		Format: f.format, Event: ev, Flags: flags, ReadAt: at,
 	})
 	if err != nil {
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {

@@ -105,6 +105,7 @@ type got struct {
 	Truncated        bool
 	Flags            []string
 	Time             int64
+	ReadAt, Emitted  time.Time
 }
 
 // run is one running Tailer with a collecting emit.
@@ -173,7 +174,7 @@ func (e *env) startRun(cfg Config, store *checkpoint.Store, autoAck bool, block 
 			}
 			g := got{Path: ev.Path, Target: ev.Target, FP: ev.Fingerprint, Content: string(ev.Content),
 				Stream: ev.Stream.String(), Offset: ev.Offset, End: ev.End, Truncated: ev.Truncated,
-				Flags: append([]string(nil), ev.Flags...), Time: ev.Time}
+				Flags: append([]string(nil), ev.Flags...), Time: ev.Time, ReadAt: ev.ReadAt, Emitted: time.Now()}
 			r.mu.Lock()
 			r.events = append(r.events, g)
 			r.mu.Unlock()

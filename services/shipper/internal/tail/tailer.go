@@ -48,6 +48,9 @@ type Event struct {
 	// Flags lists conditions such as FlagMalformed; nil in the common
 	// case. Do not modify it.
 	Flags []string
+	// ReadAt is when the tailer read the line's last bytes: one clock
+	// reading per read call, shared by every line that read brought.
+	ReadAt time.Time
 }
 
 // State of a file in FileStatus.
@@ -184,6 +187,10 @@ type Tailer struct {
 	// none.
 	bufs sync.Pool
 
+	// clock is the Run loop's last clock reading (Unix nanoseconds), for
+	// checkpoint timestamps, which need no finer time than a round.
+	clock atomic.Int64
+
 	mu    sync.Mutex // guards everything below and each file's status
 	acks  map[string]*ackState
 	live  []*file
@@ -293,6 +300,7 @@ func (t *Tailer) Run(ctx context.Context, emit func(context.Context, Event) erro
 			return nil
 		}
 		now = time.Now()
+		t.clock.Store(now.UnixNano())
 		if !now.Before(nextPoll) {
 			if err := t.poll(ctx, emit, now); err != nil {
 				return err
