@@ -209,11 +209,11 @@ func TestFailRequests(t *testing.T) {
 		}
 	}
 	bulk(t, s, "/_bulk", creates("logs", "1"))
-	s.FailRequestsFor(503, 50*time.Millisecond)
+	s.FailRequestsFor(503, time.Second)
 	if resp, _ := post(t, s, "/_bulk", creates("logs", "2")); resp.StatusCode != 503 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	time.Sleep(60 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	bulk(t, s, "/_bulk", creates("logs", "2"))
 	if st := s.Stats(); st.Failed != 3 || st.Requests != 5 || s.Count() != 2 {
 		t.Fatalf("%+v", st)

@@ -45,7 +45,9 @@ func TestFault06_429WholeThenPerItem(t *testing.T) {
 		accepted[it.ID]++
 		return 0, "", ""
 	})
-	e.es.FailRequestsFor(http.StatusTooManyRequests, 1500*time.Millisecond)
+	// A count, not a time window: a slow start-up cannot let the window
+	// pass before the first request.
+	e.es.FailRequests(http.StatusTooManyRequests, 12)
 	e.cfg.Elasticsearch.MaxRetries = -1
 	heap := watchHeap(t, 50*time.Millisecond)
 	r := e.start(e.cfg, nil)

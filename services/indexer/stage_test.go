@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -43,9 +44,16 @@ func TestFault06_PerItem429Storm(t *testing.T) {
 			for _, id := range ids {
 				accepted[id] = 0
 			}
-			var refused int
-			until := time.Now().Add(tt.d)
+			// The storm starts with the first item the engine sees, so that
+			// a slow start-up cannot eat into it.
+			var (
+				refused   int
+				stormOnce sync.Once
+				stormed   = make(chan struct{})
+				until     time.Time
+			)
 			e.es.SetItemHook(func(it bulktest.Item) (int, string, string) {
+				stormOnce.Do(func() { until = time.Now().Add(tt.d); close(stormed) })
 				if time.Now().Before(until) {
 					refused++
 					return 429, "es_rejected_execution_exception", "rejected execution of primary operation [test]"
@@ -55,6 +63,11 @@ func TestFault06_PerItem429Storm(t *testing.T) {
 			})
 			heap := watchHeap(t, 250*time.Millisecond)
 			r := e.start(e.cfg, nil)
+			select {
+			case <-stormed:
+			case <-time.After(time.Minute):
+				t.Fatal("no bulk request within a minute of the start")
+			}
 			// Flat: from a third into the storm to its end, the live heap
 			// does not grow although every round is refused again.
 			time.Sleep(tt.d / 3)

@@ -91,7 +91,7 @@ type slowProc struct{}
 
 func (slowProc) Name() string { return "slow" }
 func (slowProc) Process(*document.Doc) error {
-	time.Sleep(30 * time.Millisecond)
+	time.Sleep(600 * time.Millisecond)
 	return nil
 }
 
@@ -229,7 +229,9 @@ func TestKillOneOfThree(t *testing.T) {
 func TestDeadLetters(t *testing.T) {
 	c := kafkatest.New(t, 1, rawTopic, parsedTopic, dlqTopic)
 	cfg := testConfig(c)
-	cfg.Budget = 10 * 1e6 // 10ms; the slow rule takes 30ms, twice
+	// Far apart, so that a loaded machine cannot push an ordinary record
+	// over the budget: the slow rule takes 600ms, twice.
+	cfg.Budget = 200 * 1e6
 	startReplica(t, cfg)
 	prod := c.Client()
 	produceAll(t, prod,

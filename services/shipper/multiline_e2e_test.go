@@ -114,7 +114,7 @@ func TestMultilineAcrossRestart(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	recs = c.ReadAll("logs.raw", 1_000, time.Second)
+	recs = c.ReadToEnd("logs.raw", 30*time.Second)
 	raws := decodeAll(t, recs)
 
 	javaTrace := "java.lang.IllegalStateException: boom\n\tat com.acme.A.run(A.java:10)\n\tat com.acme.Main.main(Main.java:5)\nCaused by: java.io.IOException: disk\n\t... 3 more"
@@ -257,7 +257,7 @@ func TestMultilineReplayKeepsID(t *testing.T) {
 		}
 	}
 	run(8)
-	raws := decodeAll(t, c.ReadAll("logs.raw", 100, time.Second))
+	raws := decodeAll(t, c.ReadToEnd("logs.raw", 30*time.Second))
 	trace := "java.lang.IllegalStateException: boom\n\tat com.acme.A.run(A.java:10)"
 	var offsets []int64
 	for _, r := range raws {

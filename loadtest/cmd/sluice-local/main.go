@@ -119,7 +119,7 @@ func run(genCtx, drainCtx context.Context, o options, out io.Writer) error {
 	}
 	defer st.Stop()
 	fmt.Fprintf(out, "sluice-local: embedded Kafka on %v; shipper tailing %s\n", st.Brokers(), st.LogDir())
-	admins := waitForAddrs(st, 2*time.Second)
+	admins := waitForAddrs(st, 30*time.Second)
 	printAddrs(out, admins, st.MetricsAddrs())
 
 	var writers []*gen.Pod
@@ -225,7 +225,8 @@ func newTicker(d time.Duration) *time.Ticker {
 	return time.NewTicker(d)
 }
 
-// waitForAddrs waits briefly for every service's admin server to bind.
+// waitForAddrs waits for every service's admin server to bind, at most d
+// (they bind in milliseconds; d allows for a loaded machine).
 func waitForAddrs(st *stack.Stack, d time.Duration) map[string]string {
 	deadline := time.Now().Add(d)
 	for {

@@ -466,7 +466,7 @@ func (c *Client) Ping(ctx context.Context) error {
 		return c.httpError(h, what, resp.StatusCode, data, "")
 	}
 	if c.checkProduct && resp.Header.Get("X-Elastic-Product") != "Elasticsearch" {
-		return fmt.Errorf("%s is not Elasticsearch (no X-Elastic-Product header); for OpenSearch set indexer.elasticsearch.flavor: opensearch: %w", h.base, ErrProduct)
+		return fmt.Errorf("%s is not Elasticsearch (no X-Elastic-Product header); for OpenSearch set indexer.elasticsearch.flavor: opensearch: %w: %w", h.base, ErrProduct, ErrPermanent)
 	}
 	return nil
 }

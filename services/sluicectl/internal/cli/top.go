@@ -27,11 +27,19 @@ func runTop(r *runner, args []string) error {
 		if !r.sleep(r.o.interval) {
 			return nil
 		}
-		return r.writeFrame(r.frame(first, r.poll()), false)
+		second := r.poll()
+		if r.ctx.Err() != nil {
+			return nil
+		}
+		return r.writeFrame(r.frame(first, second), false)
 	}
 	var prev []top.Sample
 	for {
 		cur := r.poll()
+		if r.ctx.Err() != nil {
+			// Interrupted mid-poll: the samples hold only the interruption.
+			return nil
+		}
 		if err := r.writeFrame(r.frame(prev, cur), true); err != nil {
 			return err
 		}
