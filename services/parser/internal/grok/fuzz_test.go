@@ -40,7 +40,7 @@ func FuzzCompile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr string, line []byte) {
 		start := time.Now()
 		m, err := lib.Compile(expr)
-		if d := time.Since(start); d > 2*time.Second {
+		if d := time.Since(start); d > 10*time.Second { // pathological, not merely slow under -race
 			t.Fatalf("Compile(%q) took %v", expr, d)
 		}
 		if err != nil {
