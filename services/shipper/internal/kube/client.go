@@ -15,11 +15,13 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// Client gives the watcher's informers their sources: the pods and the
-// namespaces of the core/v1 API, listed and watched with the options tweak
-// sets (the node's field selector, for pods).
+// Client gives the watcher's informers their sources in the core/v1 API.
 type Client interface {
-	ListerWatcher(resource string, tweak func(*metav1.ListOptions)) cache.ListerWatcher
+	// Pods lists and watches the pods fieldSelector selects, in every
+	// namespace.
+	Pods(fieldSelector string) cache.ListerWatcher
+	// Namespaces lists and watches every namespace.
+	Namespaces() cache.ListerWatcher
 }
 
 // The watcher reads only core/v1, so its client knows only core/v1: the
@@ -69,23 +71,27 @@ func NewClient(kubeconfig string) (Client, error) {
 
 type restClient struct{ rc *rest.RESTClient }
 
-// ListerWatcher lists and watches resource ("pods" or "namespaces") in all
+func (c restClient) Pods(fieldSelector string) cache.ListerWatcher {
+	return c.listWatch("pods", fieldSelector, func() runtime.Object { return &corev1.PodList{} })
+}
+
+func (c restClient) Namespaces() cache.ListerWatcher {
+	return c.listWatch("namespaces", "", func() runtime.Object { return &corev1.NamespaceList{} })
+}
+
+// listWatch lists (into newList's type) and watches resource across
 // namespaces, as the generated typed client does.
-func (c restClient) ListerWatcher(resource string, tweak func(*metav1.ListOptions)) cache.ListerWatcher {
-	newList := func() runtime.Object { return &corev1.NamespaceList{} }
-	if resource == "pods" {
-		newList = func() runtime.Object { return &corev1.PodList{} }
-	}
+func (c restClient) listWatch(resource, fieldSelector string, newList func() runtime.Object) cache.ListerWatcher {
 	return &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			tweak(&opts)
+			opts.FieldSelector = fieldSelector
 			out := newList()
 			err := c.rc.Get().Resource(resource).VersionedParams(&opts, coreParams).
 				Timeout(timeoutOf(opts)).Do(ctx).Into(out)
 			return out, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			tweak(&opts)
+			opts.FieldSelector = fieldSelector
 			opts.Watch = true
 			return c.rc.Get().Resource(resource).VersionedParams(&opts, coreParams).
 				Timeout(timeoutOf(opts)).Watch(ctx)

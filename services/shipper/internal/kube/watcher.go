@@ -129,11 +129,11 @@ func NewWatcher(cfg WatcherConfig, c Client, log *slog.Logger) *Watcher {
 	onNode := fields.OneTermEqualSelector("spec.nodeName", cfg.Node).String()
 	byNamespace := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
 	w.podInformer = cache.NewSharedIndexInformer(
-		c.ListerWatcher("pods", func(o *metav1.ListOptions) { o.FieldSelector = onNode }),
+		c.Pods(onNode),
 		&corev1.Pod{}, cfg.ResyncPeriod, byNamespace)
 	w.pods = listersv1.NewPodLister(w.podInformer.GetIndexer())
 	w.nsInformer = cache.NewSharedIndexInformer(
-		c.ListerWatcher("namespaces", func(*metav1.ListOptions) {}),
+		c.Namespaces(),
 		&corev1.Namespace{}, cfg.ResyncPeriod, cache.Indexers{})
 	w.namespaces = listersv1.NewNamespaceLister(w.nsInformer.GetIndexer())
 

@@ -135,24 +135,26 @@ func fromClientset(cs kubernetes.Interface) Client { return clientset{cs} }
 
 type clientset struct{ cs kubernetes.Interface }
 
-func (c clientset) ListerWatcher(resource string, tweak func(*metav1.ListOptions)) cache.ListerWatcher {
-	lw := &cache.ListWatch{
+func (c clientset) Pods(fieldSelector string) cache.ListerWatcher {
+	pods := c.cs.CoreV1().Pods("")
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			tweak(&o)
-			if resource == "pods" {
-				return c.cs.CoreV1().Pods("").List(ctx, o)
-			}
-			return c.cs.CoreV1().Namespaces().List(ctx, o)
+			o.FieldSelector = fieldSelector
+			return pods.List(ctx, o)
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			tweak(&o)
-			if resource == "pods" {
-				return c.cs.CoreV1().Pods("").Watch(ctx, o)
-			}
-			return c.cs.CoreV1().Namespaces().Watch(ctx, o)
+			o.FieldSelector = fieldSelector
+			return pods.Watch(ctx, o)
 		},
-	}
-	return cache.ToListWatcherWithWatchListSemantics(lw, c.cs)
+	}, c.cs)
+}
+
+func (c clientset) Namespaces() cache.ListerWatcher {
+	ns := c.cs.CoreV1().Namespaces()
+	return cache.ToListWatcherWithWatchListSemantics(&cache.ListWatch{
+		ListWithContextFunc:  func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return ns.List(ctx, o) },
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return ns.Watch(ctx, o) },
+	}, c.cs)
 }
 
 func startWatcher(t *testing.T, cs *fake.Clientset, cfg WatcherConfig, now func() time.Time) *Watcher {
